@@ -1,0 +1,348 @@
+/* memtrain.h — in-situ training of neural networks on analogue memory.
+ *
+ * memtrain simulates backpropagation performed *inside* crossbar arrays whose
+ * synapses are phase-change-memory (PCM) pairs plus a volatile 3T1C capacitor
+ * cell, as in S. Ambrogio et al., "Equivalent-accuracy accelerated
+ * neural-network training using analogue memory", Nature 558, 60-67 (2018).
+ * Every analogue run trains a floating-point "software twin" beside it: same
+ * initial weights, same data order, same learning rate, so the paper's claim
+ * (equivalence with software training) can be checked directly.
+ *
+ * This header is the documentation a user reads first.  Conventions:
+ *   - Every function that can fail returns an mt_status code (0 = MT_OK) and, if
+ *     given a non-NULL mt_error, fills it with one line naming the file, field or
+ *     parameter at fault.  Nothing in the library prints or exits.
+ *   - Objects returned through `**out` are owned by the caller and released with
+ *     the matching _free function (which accepts NULL).
+ *   - Units are in the names: _uS microsiemens, _V volts, _s seconds, _J joules.
+ *   - "weight units" are the software network's units; the crossbar maps one
+ *     weight unit onto cell.uS_per_weight microsiemens of cell conductance.
+ *   - Every random draw comes from counter-based streams keyed by
+ *     (seed, tile, purpose, example, index): results never depend on the thread
+ *     count or on loop order.
+ */
+#ifndef MEMTRAIN_H
+#define MEMTRAIN_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+#define MT_VERSION "0.1.0"
+
+/* ===================================================================== status */
+
+/* Status codes.  The CLI uses them as exit statuses (docs/errors.md). */
+enum mt_status {
+    MT_OK = 0,
+    MT_EINTERNAL = 1, /* a bug in memtrain: please report it */
+    MT_EINPUT = 2,    /* bad input: missing/corrupt file, unknown or out-of-range parameter */
+    MT_EOUTPUT = 3,   /* an output file could not be written (permissions, disk full) */
+    MT_ENUMERIC = 4,  /* NaN or Inf appeared in activations, errors or conductances */
+    MT_ENOMEM = 5     /* an allocation failed */
+};
+
+/* One line describing what went wrong, e.g.
+ * "data/mnist/train-images-idx3-ubyte.gz: truncated: expected 47040016 bytes, found 1000". */
+typedef struct mt_error {
+    int code;
+    char message[512];
+} mt_error;
+
+/* Short name of a status code ("bad input", ...). */
+const char *mt_status_name(int code);
+
+/* ================================================================= parameters */
+
+/* Which unit cell the crossbar is built from. */
+typedef enum mt_cell_kind {
+    MT_CELL_FLOAT = 0,    /* the software twin: exact float32 weights, no periphery */
+    MT_CELL_2PCM = 1,     /* PCM pair only, W = (G+ - G-): Burr et al. 2015 */
+    MT_CELL_2PCM3T1C = 2  /* W = F (G+ - G-) + p (g - g_shared): Ambrogio et al. 2018 */
+} mt_cell_kind;
+
+typedef enum mt_activation { MT_ACT_SIGMOID = 0, MT_ACT_TANH = 1, MT_ACT_RELU = 2 } mt_activation;
+
+typedef enum mt_lr_schedule {
+    MT_LR_CONSTANT = 0, /* lr every epoch */
+    MT_LR_STEP = 1,     /* lr * decay^floor(epoch / step_epochs) */
+    MT_LR_EXP = 2       /* lr * decay^epoch */
+} mt_lr_schedule;
+
+/* 3T1C capacitor cell (PAPER.md §2-3).  The capacitor voltage V_C (V) drives the
+ * gate of a read transistor whose conductance is the cell's weight:
+ *     g(V_C) = k (V_C - V_T)^2 for V_C > V_T, else 0        (µS)
+ * with k set so that g(v_init_V) = g_at_init_uS for the nominal V_T.  An up
+ * (pull-up) pulse adds dv_up (1 - lambda (V_C - v_init)) to V_C, a down pulse
+ * subtracts dv_down (1 + lambda (V_C - v_init)): the charging transistors'
+ * currents depend mildly on V_C (lambda = step_slope_per_V); V_C stays within the rails.
+ * Leakage: dV_C/dt = (v_leak_V - V_C) / tau_s. */
+typedef struct mt_cap3t1c_params {
+    double v_min_V, v_max_V;   /* rails */
+    double v_init_V;           /* re-initialisation voltage after each transfer (paper: 0.5 V) */
+    double v_leak_V;           /* voltage leakage drifts toward (paper: ~0.8 V) */
+    double tau_s;              /* leakage time constant */
+    double vt_V;               /* read-transistor threshold voltage V_T (nominal) */
+    double g_at_init_uS;       /* g(v_init_V) for the nominal device */
+    double dv_up_V;            /* voltage step of one up pulse at v_init_V (nominal) */
+    double dv_down_V;          /* voltage step of one down pulse at v_init_V (nominal) */
+    double step_slope_per_V;   /* lambda: relative change of a step per volt of V_C */
+    double sigma_g_uS;         /* device-to-device σ of g at v_init_V (via V_T mismatch) */
+    double sigma_dv_up_rel;    /* device-to-device σ of the up step, relative */
+    double sigma_dv_down_rel;  /* device-to-device σ of the down step, relative */
+    double pulse_noise_rel;    /* cycle-to-cycle σ of each pulse's step, relative */
+} mt_cap3t1c_params;
+
+/* Phase-change memory device (PAPER.md §3).  Conductance G in [0, G_max] (µS).
+ * A SET pulse adds a stochastic, state-dependent increment ("jump model"):
+ *     dG = set_step_uS (1 - G/G_max) (1 + set_noise_rel N(0,1)),  G clipped to [0, G_max]
+ * RESET returns G to 0.  A read returns G (1 + read_noise_rel N(0,1)).
+ * Drift after programming at t_p: G(t) = G (( t - t_p) / drift_t0_s)^(-nu) for
+ * t - t_p > drift_t0_s, nu ~ N(drift_nu, drift_nu_sigma) per device. */
+typedef struct mt_pcm_params {
+    double g_max_uS;           /* mean saturation conductance */
+    double g_max_sigma_rel;    /* device-to-device σ of G_max, relative */
+    double set_step_uS;        /* mean SET increment at G = 0 */
+    double set_noise_rel;      /* cycle-to-cycle σ of a SET increment, relative to its mean */
+    double read_noise_rel;     /* σ of one read, relative to G */
+    int drift;                 /* apply drift (off during training by default: see docs/model.md) */
+    double drift_nu, drift_nu_sigma, drift_t0_s;
+    double stuck_fraction;     /* fraction of devices stuck at a random conductance in [0, G_max] */
+} mt_pcm_params;
+
+/* Array periphery.  Forward: inputs are quantised by a DAC over [-input_max, input_max];
+ * column currents get Gaussian noise (out_noise, in weight units x input units), are
+ * clipped to ±out_bound and quantised by an ADC.  Backward: the error vector is first
+ * normalised by its largest magnitude (digital scaling), then goes through the same chain. */
+typedef struct mt_periphery_params {
+    int dac_bits;              /* 0 = ideal (no quantisation) */
+    int adc_bits;              /* 0 = ideal */
+    double input_max;          /* DAC full scale */
+    double out_bound;          /* ADC full scale = saturation bound */
+    double out_noise;          /* σ of the output noise */
+} mt_periphery_params;
+
+/* The unit cell and the mapping of software weights onto it. */
+typedef struct mt_cell_params {
+    mt_cell_kind kind;
+    double uS_per_weight;      /* µS of cell weight per software weight unit */
+    double significance_F;     /* F in W = F (G+ - G-) + p (g - g_shared) */
+    int variability;           /* 0 switches every device-to-device σ off (ablation) */
+    double refresh_uS;         /* 2pcm: RESET-and-reprogram a pair when a device exceeds this */
+    int max_pulses_per_update; /* most pulses one synapse receives from one example */
+} mt_cell_params;
+
+/* Transfer of the capacitor's weight into the PCM pair (PAPER.md §4). */
+typedef struct mt_transfer_params {
+    long interval;             /* training examples between transfers (paper: 8000) */
+    double offset_uS;          /* positive offset left for g to correct by increasing (paper: 2 µS) */
+    int polarity_inversion;    /* flip p at every transfer */
+    double tolerance_uS;       /* closed-loop target tolerance on G+ - G- */
+    int max_pulses;            /* closed-loop SET-pulse budget per pair */
+    double g_target_max_uS;    /* largest |G+ - G-| programmed (control degrades above) */
+    int writeback;             /* write the residual programming error back into g */
+} mt_transfer_params;
+
+/* Network shape and data. */
+typedef struct mt_net_params {
+    char hidden[128];          /* hidden layer sizes, e.g. "250" or "500,250" ("" = none) */
+    mt_activation activation;  /* of hidden layers; the output is softmax + cross-entropy */
+    double init_scale;         /* initial weights U(-s, s) / sqrt(fan_in) */
+} mt_net_params;
+
+typedef struct mt_data_params {
+    char dataset[32];          /* mnist | fashion | digits */
+    char dir[512];             /* directory holding the files ("" = the default for the dataset) */
+    long train_limit;          /* use only the first N training examples (0 = all) */
+    long test_limit;           /* use only the first N test examples (0 = all) */
+} mt_data_params;
+
+typedef struct mt_train_params {
+    int epochs;
+    double lr;                 /* learning rate of batch-1 SGD (weight units) */
+    mt_lr_schedule lr_schedule;
+    double lr_decay;
+    int lr_step_epochs;
+    uint64_t seed;             /* every random stream derives from this */
+    double example_time_s;     /* simulated time per training example (drives leakage) */
+    int leak_sync_examples;    /* refresh leaked weights at least every N examples (1 = exact) */
+    int threads;               /* 0 = OpenMP default */
+    int pulse_stats;           /* record per-synapse pulse counts */
+    long pulse_window;         /* ... over the first N training examples */
+    int twin;                  /* also train the float twin */
+} mt_train_params;
+
+typedef struct mt_params {
+    mt_cap3t1c_params cap;
+    mt_pcm_params pcm;
+    mt_periphery_params periph;
+    mt_cell_params cell;
+    mt_transfer_params transfer;
+    mt_net_params net;
+    mt_data_params data;
+    mt_train_params train;
+} mt_params;
+
+/* Fill p with every documented default (docs/parameters.md). */
+void mt_params_default(mt_params *p);
+
+/* Apply a named preset ("mnist", "fashion", "digits") on top of p. */
+int mt_params_apply_preset(mt_params *p, const char *preset, mt_error *err);
+
+/* Set one parameter from text: key is "section.name" (e.g. "cap.tau_s"),
+ * value is parsed per the parameter's type and range-checked.  `origin` names
+ * where the assignment came from for error messages (e.g. "--set"). */
+int mt_params_set(mt_params *p, const char *key, const char *value, const char *origin, mt_error *err);
+
+/* Read a libconfig file ("cap = { tau_s = 0.5; };") and apply every setting.
+ * Unknown keys and out-of-range values are errors that name the file and line. */
+int mt_params_load_file(mt_params *p, const char *path, mt_error *err);
+
+/* Check cross-parameter consistency (e.g. v_min < v_init < v_max). */
+int mt_params_validate(const mt_params *p, mt_error *err);
+
+/* Write p as a libconfig file that mt_params_load_file reads back identically. */
+void mt_params_write(const mt_params *p, FILE *f);
+
+/* Write the parameter table (key, default, unit, range, source, meaning) as Markdown. */
+void mt_params_write_markdown(FILE *f);
+
+/* Names of built-in presets, NULL-terminated. */
+const char *const *mt_preset_names(void);
+
+/* ==================================================================== datasets */
+
+/* A labelled dataset held in memory: n examples of dim features in [0, 1]. */
+typedef struct mt_dataset {
+    long n;                /* examples */
+    int dim;               /* features per example */
+    int classes;           /* labels are 0 .. classes-1 */
+    float *x;              /* n x dim, row-major */
+    uint8_t *y;            /* n labels */
+    char name[64];         /* e.g. "mnist/train" */
+} mt_dataset;
+
+/* Read an IDX file (LeCun's MNIST format), plain or gzip-compressed (detected by
+ * content).  Only unsigned-byte data (type 0x08) is accepted.  The header, the
+ * dimensions and the exact payload length are checked; a truncated, oversized or
+ * corrupt file is rejected with a message naming the file.  On success *data
+ * holds prod(dims) bytes (caller frees), dims[0..*ndims-1] the dimensions. */
+int mt_idx_read(const char *path, uint8_t **data, int *ndims, uint32_t dims[4], mt_error *err);
+
+/* Load an IDX image file and its label file into a dataset (pixels scaled by 1/255).
+ * limit > 0 keeps the first `limit` examples.  Labels must be < classes. */
+int mt_dataset_load_idx(const char *images_path, const char *labels_path, int classes,
+                        long limit, const char *name, mt_dataset *out, mt_error *err);
+
+/* Load an MNIST-layout directory: {train,t10k}-{images-idx3,labels-idx1}-ubyte[.gz]. */
+int mt_dataset_load_mnist_dir(const char *dir, int train, long limit, const char *name,
+                              mt_dataset *out, mt_error *err);
+
+/* Load a CSV of integers: `dim` features then the label per line (UCI optdigits:
+ * 64 values 0..16 then the label).  Features are divided by feature_max.  Plain or
+ * gzip-compressed.  first/count select a contiguous slice of the lines
+ * (count <= 0 = to the end). */
+int mt_dataset_load_csv(const char *path, int dim, double feature_max, int classes,
+                        long first, long count, const char *name, mt_dataset *out, mt_error *err);
+
+/* Release the arrays of a dataset (the struct itself is the caller's). */
+void mt_dataset_free(mt_dataset *d);
+
+/* Load the training or test split named by p->data (dataset, dir, limits).
+ * Default directories: mnist -> data/mnist (beside the executable's repository,
+ * or MEMTRAIN_DATA), fashion -> /usr/share/datasets/fashion-mnist,
+ * digits -> data/uci-optdigits-8x8 (first 1437 lines train, last 360 test). */
+int mt_dataset_load_for(const mt_params *p, int train, mt_dataset *out, mt_error *err);
+
+/* ============================================================= operation counts */
+
+/* What the arrays did: the cost model (src/cost) turns these into energy and time. */
+typedef struct mt_counters {
+    uint64_t forward_passes, backward_passes;
+    uint64_t forward_macs, backward_macs;     /* rows x cols per pass (the array computes all) */
+    uint64_t dac_conversions, adc_conversions;
+    uint64_t update_rows;                     /* rows that received an update */
+    uint64_t cap_pulses_up, cap_pulses_down;  /* 3T1C update pulses */
+    uint64_t pcm_set_pulses_update;           /* 2pcm: SET pulses during training */
+    uint64_t pcm_set_pulses_program;          /* SET pulses during closed-loop programming */
+    uint64_t pcm_resets;
+    uint64_t verify_reads;                    /* pair reads during closed-loop programming */
+    uint64_t program_failures;                /* pairs not within tolerance when the budget ran out */
+    uint64_t cap_reinits;                     /* capacitor re-initialisations */
+    uint64_t writeback_pulses;                /* capacitor pulses writing residuals back */
+    uint64_t refreshes;                       /* 2pcm RESET-and-reprogram events */
+    uint64_t transfers;                       /* tile transfers */
+    uint64_t saturations;                     /* ADC outputs clipped to the bound */
+} mt_counters;
+
+/* ==================================================================== network */
+
+typedef struct mt_network mt_network;
+
+/* Build a fully connected network n_in -> hidden... -> n_out (each layer with a
+ * bias row) from cells of the given kind.  Initial software weights are drawn from
+ * `seed` alone, so networks of different kinds built with the same seed start
+ * from the same target weights; analogue cells are programmed to them. */
+int mt_network_create(const mt_params *p, mt_cell_kind kind, int n_in, int n_out,
+                      mt_network **out, mt_error *err);
+void mt_network_free(mt_network *net);
+
+/* One batch-1 SGD step on example x (n_in floats) with label `label`.
+ * example_index is the global position in the training stream: it keys every
+ * random draw and advances simulated time.  Transfers happen inside, every
+ * transfer.interval examples.  *correct is set to whether the prediction before
+ * the update was right.  Returns MT_ENUMERIC if a NaN/Inf appears. */
+int mt_network_train_example(mt_network *net, const float *x, int label, double lr,
+                             uint64_t example_index, int *correct, mt_error *err);
+
+/* Predicted class of x (forward pass only; does not change state or time).
+ * eval_key distinguishes evaluation passes in the noise streams. */
+int mt_network_predict(mt_network *net, const float *x, uint64_t eval_key);
+
+/* Sum of every tile's counters. */
+mt_counters mt_network_counters(const mt_network *net);
+
+int mt_network_layers(const mt_network *net);
+/* Shape of layer l: rows (inputs + 1 bias row) and cols (outputs). */
+void mt_network_layer_shape(const mt_network *net, int l, int *rows, int *cols);
+/* Current effective weights of layer l in weight units (rows x cols, bias row last),
+ * computed exactly from the device state at the current simulated time. */
+void mt_network_layer_weights(mt_network *net, int l, float *w);
+/* Per-synapse pulse statistics of layer l over the pulse window (NULL when
+ * pulse_stats is off): total pulses and net (up minus down, in weight direction). */
+int mt_network_pulse_stats(const mt_network *net, int l, const int32_t **total, const int32_t **net_pulses);
+
+/* ==================================================================== training */
+
+/* One epoch's results, as printed and written to --json. */
+typedef struct mt_epoch_result {
+    int epoch;                 /* 1-based */
+    const char *cell;          /* "float", "2pcm", "2pcm3t1c" */
+    double lr;
+    double train_acc, test_acc;           /* analogue network, fractions in [0, 1] */
+    double twin_train_acc, twin_test_acc; /* software twin (NaN when not trained) */
+    double online_acc;                    /* analogue accuracy during the epoch's updates */
+    uint64_t examples;                    /* training examples seen so far */
+    uint64_t transfers;                   /* transfers so far (per network, not per tile) */
+    double sim_time_s;                    /* simulated time so far */
+    double seconds;                       /* wall-clock seconds of this epoch */
+    mt_counters counters;                 /* cumulative */
+} mt_epoch_result;
+
+typedef void (*mt_epoch_callback)(const mt_epoch_result *r, void *user);
+
+/* Train the network of p (cell kind p->cell.kind) and, if p->train.twin, its float
+ * twin, on `train`; evaluate both on `train` and `test` after every epoch and call
+ * `cb`.  *final receives the last epoch's result. */
+int mt_train_run(const mt_params *p, const mt_dataset *train, const mt_dataset *test,
+                 mt_epoch_callback cb, void *user, mt_epoch_result *final,
+                 mt_network **analogue_out, mt_error *err);
+
+#ifdef __cplusplus
+}
+#endif
+#endif /* MEMTRAIN_H */

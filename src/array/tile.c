@@ -1,0 +1,255 @@
+/* tile.c — a crossbar tile: forward, backward and update through the periphery,
+ * dispatching the cell-specific work to src/cell/. */
+#include "array/tile.h"
+
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+#ifdef _OPENMP
+#include <omp.h>
+#endif
+
+#include "array/periphery.h"
+#include "util/rng.h"
+
+/* Below this many synapses a parallel region costs more than it saves. */
+#define PARALLEL_MIN_SYNAPSES 16384
+
+int tile_create(tile **out, const mt_params *p, mt_cell_kind kind, int rows, int cols, int index,
+                mt_error *err)
+{
+    *out = NULL;
+    tile *t = calloc(1, sizeof *t);
+    if (!t) return MT_ENOMEM;
+    t->rows = rows;
+    t->cols = cols;
+    t->index = index;
+    t->kind = kind;
+    t->params = *p;
+    t->seed = p->train.seed;
+    t->polarity = 1;
+    size_t n = (size_t)rows * (size_t)cols;
+    t->w = calloc(n, sizeof *t->w);
+    t->x_in = calloc((size_t)rows, sizeof *t->x_in);
+    t->active = calloc((size_t)rows, sizeof *t->active);
+    t->row_tmp = calloc((size_t)rows, sizeof *t->row_tmp);
+    t->col_tmp = calloc((size_t)cols, sizeof *t->col_tmp);
+    int rc = (t->w && t->x_in && t->active && t->row_tmp && t->col_tmp) ? MT_OK : MT_ENOMEM;
+    if (rc == MT_OK && p->train.pulse_stats && kind != MT_CELL_FLOAT) {
+        t->pulse_total = calloc(n, sizeof *t->pulse_total);
+        t->pulse_net = calloc(n, sizeof *t->pulse_net);
+        t->pulse_window_end = (uint64_t)p->train.pulse_window;
+        if (!t->pulse_total || !t->pulse_net) rc = MT_ENOMEM;
+    }
+    if (rc == MT_OK) {
+        switch (kind) {
+        case MT_CELL_FLOAT: rc = cell_float_create(t); break;
+        case MT_CELL_2PCM: rc = cell_pcm2_create(t); break;
+        case MT_CELL_2PCM3T1C: rc = cell_pcm2cap_create(t); break;
+        }
+    }
+    if (rc != MT_OK) {
+        tile_free(t);
+        if (err) {
+            err->code = rc;
+            snprintf(err->message, sizeof err->message,
+                     "out of memory allocating a %d x %d tile", rows, cols);
+        }
+        return rc;
+    }
+    *out = t;
+    return MT_OK;
+}
+
+void tile_free(tile *t)
+{
+    if (!t) return;
+    free(t->w);
+    free(t->g_plus);
+    free(t->g_minus);
+    free(t->g_max_plus);
+    free(t->g_max_minus);
+    free(t->stuck);
+    free(t->cap_z);
+    free(t->cap_vt);
+    free(t->cap_dv_up);
+    free(t->cap_dv_down);
+    free(t->shared_vt);
+    free(t->shared_g);
+    free(t->row_sync_example);
+    free(t->x_in);
+    free(t->active);
+    free(t->col_tmp);
+    free(t->row_tmp);
+    free(t->pulse_total);
+    free(t->pulse_net);
+    free(t);
+}
+
+void tile_program_weights(tile *t, const float *w_target)
+{
+    switch (t->kind) {
+    case MT_CELL_FLOAT: cell_float_program(t, w_target); break;
+    case MT_CELL_2PCM: cell_pcm2_program(t, w_target); break;
+    case MT_CELL_2PCM3T1C: cell_pcm2cap_program(t, w_target); break;
+    }
+}
+
+void tile_set_time(tile *t, uint64_t example, double now_s)
+{
+    t->example = example;
+    t->now_s = now_s;
+    if (t->kind == MT_CELL_2PCM3T1C) cell_pcm2cap_set_time(t, now_s);
+}
+
+/* Re-derive leaked weights of the rows a read is about to use. */
+static void refresh_stale_rows(tile *t, const int *rows, int n_rows)
+{
+    if (t->kind != MT_CELL_2PCM3T1C) return;
+    const uint64_t every = (uint64_t)t->params.train.leak_sync_examples;
+    #pragma omp parallel for schedule(static) if ((long)n_rows * t->cols > PARALLEL_MIN_SYNAPSES)
+    for (int a = 0; a < n_rows; a++) {
+        int i = rows ? rows[a] : a;
+        if (t->example - t->row_sync_example[i] >= every) cell_pcm2cap_refresh_row(t, i);
+    }
+}
+
+/* Output noise, saturation and ADC of one column/row output. */
+static inline float read_out(const tile *t, float v, uint64_t noise_key, uint64_t index,
+                             uint64_t *saturations)
+{
+    const mt_periphery_params *pp = &t->params.periph;
+    if (pp->out_noise > 0) v += (float)(pp->out_noise * rng_normal(noise_key, index));
+    if (fabsf(v) > (float)pp->out_bound) (*saturations)++;
+    return periphery_quantize(v, (float)pp->out_bound, pp->adc_bits);
+}
+
+void tile_forward(tile *t, const float *x, float *y, uint64_t noise_key)
+{
+    const int rows = t->rows, cols = t->cols;
+    const int analogue = t->kind != MT_CELL_FLOAT;
+    const mt_periphery_params *pp = &t->params.periph;
+    int n = 0;
+    for (int i = 0; i < rows - 1; i++) {
+        float v = analogue ? periphery_quantize(x[i], (float)pp->input_max, pp->dac_bits) : x[i];
+        t->x_in[i] = v;
+        if (v != 0.0f) t->active[n++] = i;
+    }
+    t->x_in[rows - 1] = 1.0f; /* bias */
+    t->active[n++] = rows - 1;
+    t->n_active = n;
+    refresh_stale_rows(t, t->active, n);
+
+    /* y_j = sum over active rows; each thread owns a block of columns, so every
+     * y_j is summed in the same order whatever the thread count. */
+    #pragma omp parallel if ((long)n * cols > PARALLEL_MIN_SYNAPSES)
+    {
+        int nth = 1, tid = 0;
+#ifdef _OPENMP
+        nth = omp_get_num_threads();
+        tid = omp_get_thread_num();
+#endif
+        int block = ((cols + nth - 1) / nth + 15) & ~15;
+        int j0 = tid * block, j1 = j0 + block < cols ? j0 + block : cols;
+        if (j0 < j1) {
+            float *restrict out = y + j0;
+            memset(out, 0, (size_t)(j1 - j0) * sizeof *out);
+            for (int a = 0; a < n; a++) {
+                int i = t->active[a];
+                const float xi = t->x_in[i];
+                const float *restrict wr = t->w + (size_t)i * cols + j0;
+                for (int j = 0; j < j1 - j0; j++) out[j] += xi * wr[j];
+            }
+        }
+    }
+    if (analogue) {
+        uint64_t sat = 0;
+        for (int j = 0; j < cols; j++) y[j] = read_out(t, y[j], noise_key, (uint64_t)j, &sat);
+        t->counters.saturations += sat;
+        t->counters.dac_conversions += (uint64_t)rows;
+        t->counters.adc_conversions += (uint64_t)cols;
+    }
+    t->counters.forward_passes++;
+    t->counters.forward_macs += (uint64_t)rows * (uint64_t)cols;
+}
+
+void tile_backward(tile *t, const float *e, float *out, uint64_t noise_key)
+{
+    const int rows = t->rows, cols = t->cols;
+    const int analogue = t->kind != MT_CELL_FLOAT;
+    const mt_periphery_params *pp = &t->params.periph;
+    float *eq = t->col_tmp;
+    /* Digital normalisation by the largest error keeps the DAC's range used. */
+    float scale = 1.0f;
+    if (analogue) {
+        scale = 0.0f;
+        for (int j = 0; j < cols; j++) scale = fmaxf(scale, fabsf(e[j]));
+        if (scale == 0.0f) {
+            memset(out, 0, (size_t)(rows - 1) * sizeof *out);
+            return;
+        }
+        for (int j = 0; j < cols; j++)
+            eq[j] = periphery_quantize(e[j] / scale, (float)pp->input_max, pp->dac_bits);
+        refresh_stale_rows(t, NULL, rows - 1);
+    } else {
+        memcpy(eq, e, (size_t)cols * sizeof *eq);
+    }
+    #pragma omp parallel for schedule(static) if ((long)rows * cols > PARALLEL_MIN_SYNAPSES)
+    for (int i = 0; i < rows - 1; i++) {
+        const float *restrict wr = t->w + (size_t)i * cols;
+        float s = 0.0f;
+        for (int j = 0; j < cols; j++) s += wr[j] * eq[j];
+        out[i] = s;
+    }
+    if (analogue) {
+        uint64_t sat = 0;
+        for (int i = 0; i < rows - 1; i++)
+            out[i] = scale * read_out(t, out[i], noise_key, (uint64_t)i, &sat);
+        t->counters.saturations += sat;
+        t->counters.dac_conversions += (uint64_t)cols;
+        t->counters.adc_conversions += (uint64_t)(rows - 1);
+    }
+    t->counters.backward_passes++;
+    t->counters.backward_macs += (uint64_t)(rows - 1) * (uint64_t)cols;
+}
+
+void tile_update(tile *t, const float *e, float lr)
+{
+    const int n = t->n_active;
+    #pragma omp parallel for schedule(static) if ((long)n * t->cols > PARALLEL_MIN_SYNAPSES)
+    for (int a = 0; a < n; a++) {
+        int i = t->active[a];
+        float lr_x = lr * t->x_in[i];
+        switch (t->kind) {
+        case MT_CELL_FLOAT: cell_float_update_row(t, i, lr_x, e); break;
+        case MT_CELL_2PCM: cell_pcm2_update_row(t, i, lr_x, e); break;
+        case MT_CELL_2PCM3T1C: cell_pcm2cap_update_row(t, i, lr_x, e); break;
+        }
+    }
+    t->counters.update_rows += (uint64_t)n;
+}
+
+void tile_transfer(tile *t)
+{
+    if (t->kind == MT_CELL_2PCM3T1C) cell_pcm2cap_transfer(t);
+}
+
+void tile_read_weights(tile *t, float *w)
+{
+    for (int i = 0; i < t->rows; i++) {
+        float *row = w + (size_t)i * t->cols;
+        switch (t->kind) {
+        case MT_CELL_FLOAT: memcpy(row, t->w + (size_t)i * t->cols, (size_t)t->cols * sizeof *row); break;
+        case MT_CELL_2PCM: cell_pcm2_read_row(t, i, row); break;
+        case MT_CELL_2PCM3T1C: cell_pcm2cap_read_row(t, i, row); break;
+        }
+    }
+}
+
+long tile_find_nonfinite(const tile *t)
+{
+    size_t n = (size_t)t->rows * (size_t)t->cols;
+    for (size_t s = 0; s < n; s++)
+        if (!isfinite(t->w[s])) return (long)s;
+    return -1;
+}

@@ -1,0 +1,126 @@
+/* tile.h — one crossbar array: a rows x cols grid of unit cells plus its periphery.
+ *
+ * Rows carry the layer's inputs (the last row is the bias, driven with 1), columns
+ * its outputs.  The tile performs the three steps of backpropagation in place:
+ *   forward   y_j = sum_i x_i W_ij          (DAC -> array -> noise -> ADC)
+ *   backward  d_i = sum_j W_ij e_j          (transpose read, same periphery)
+ *   update    W_ij += lr x_i e_j            (as pulses: cell-specific)
+ * and, for the 2PCM+3T1C cell, the periodic transfer of g into the PCM pair.
+ *
+ * State is structure-of-arrays, row-major (index i*cols + j): one contiguous array
+ * per state variable and per device-to-device parameter.  `w` caches every cell's
+ * effective weight in weight units so reads cost what a float matrix costs; the cell
+ * code keeps it exact after every pulse and re-derives it for leakage at least every
+ * train.leak_sync_examples examples (docs/model.md §5). */
+#ifndef MT_ARRAY_TILE_H
+#define MT_ARRAY_TILE_H
+
+#include <stdint.h>
+
+#include "device/cap3t1c.h"
+#include "device/pcm.h"
+#include "memtrain.h"
+
+typedef struct tile {
+    int rows, cols;             /* rows = inputs + 1 (bias) */
+    int index;                  /* position in the network; part of every random key */
+    mt_cell_kind kind;
+    mt_params params;           /* a copy: the tile owns its configuration */
+    uint64_t seed;
+
+    float *w;                   /* rows x cols effective weights (weight units) */
+
+    /* ---- PCM pair (2pcm, 2pcm3t1c) ---- */
+    float *g_plus, *g_minus;          /* µS */
+    float *g_max_plus, *g_max_minus;  /* per-device saturation (µS) */
+    uint8_t *stuck;                   /* bit 0: G+ stuck, bit 1: G- stuck */
+    pcm_model pcm;
+
+    /* ---- 3T1C (2pcm3t1c) ---- */
+    float *cap_z;               /* V_C = v_leak + cap_z * decay (leak frame, see pcm2cap.c) */
+    float *cap_vt;              /* per-device read-transistor threshold (V) */
+    float *cap_dv_up, *cap_dv_down;   /* per-device steps at v_init (V) */
+    float *shared_vt;           /* cols: threshold of each column's g_shared cell */
+    float *shared_g;            /* cols: g_shared now (µS), refreshed with the frame */
+    float shared_z;             /* g_shared cells' V_C in the leak frame (all equal) */
+    double frame_time_s;        /* decay = exp(-(now - frame_time)/tau) */
+    double decay, inv_decay;    /* at now_s */
+    int polarity;               /* p = +1 or -1 */
+    double programmed_time_s;   /* last transfer (drift reference) */
+    cap3t1c_model cap;
+    uint64_t *row_sync_example; /* rows: example index at which w was last re-derived */
+    uint64_t example;           /* current example index */
+    double now_s;               /* simulated time (s) */
+
+    /* ---- derived constants ---- */
+    float quantum;              /* nominal weight change of one update pulse (weight units) */
+
+    /* ---- per-example scratch (no allocation in the training loop) ---- */
+    float *x_in;                /* rows: inputs as the array saw them (after the DAC) */
+    int *active;                /* rows with x_in != 0, in increasing order */
+    int n_active;
+    float *col_tmp;             /* cols */
+    float *row_tmp;             /* rows */
+
+    /* ---- statistics ---- */
+    int32_t *pulse_total, *pulse_net; /* rows x cols, NULL unless train.pulse_stats */
+    uint64_t pulse_window_end;        /* examples counted: [0, pulse_window_end) */
+    mt_counters counters;
+} tile;
+
+/* Allocate a tile of `kind` and draw its devices.  Weights start at zero until
+ * tile_program_weights.  Returns MT_ENOMEM on allocation failure. */
+int tile_create(tile **out, const mt_params *p, mt_cell_kind kind, int rows, int cols, int index,
+                mt_error *err);
+void tile_free(tile *t);
+
+/* Program target weights (weight units, rows x cols) into the cells — the initial
+ * state of training: analogue cells reach it only as well as their programming allows. */
+void tile_program_weights(tile *t, const float *w_target);
+
+/* Move simulated time to the start of example `example` (leakage). */
+void tile_set_time(tile *t, uint64_t example, double now_s);
+
+/* Forward read.  x has rows-1 inputs (the bias is added); y receives cols outputs.
+ * noise_key selects the output-noise stream.  Remembers the DAC'd inputs for
+ * tile_update. */
+void tile_forward(tile *t, const float *x, float *y, uint64_t noise_key);
+
+/* Transpose read: out[i] = sum_j W_ij e_j for the rows-1 non-bias rows. */
+void tile_backward(tile *t, const float *e, float *out, uint64_t noise_key);
+
+/* Apply W_ij += lr x_i e_j with the inputs of the last tile_forward: exactly for
+ * the float cell, as stochastically rounded pulse counts for analogue cells. */
+void tile_update(tile *t, const float *e, float lr);
+
+/* Transfer every cell's capacitor weight into its PCM pair (2pcm3t1c only). */
+void tile_transfer(tile *t);
+
+/* Exact current weights (weight units) into w (rows x cols). */
+void tile_read_weights(tile *t, float *w);
+
+/* Scans w for NaN/Inf; returns the flat index of the first, or -1. */
+long tile_find_nonfinite(const tile *t);
+
+/* ---- cell implementations (src/cell/) ---------------------------------------- */
+int cell_float_create(tile *t);
+void cell_float_program(tile *t, const float *w_target);
+void cell_float_update_row(tile *t, int row, float lr_x, const float *e);
+
+int cell_pcm2_create(tile *t);
+void cell_pcm2_program(tile *t, const float *w_target);
+void cell_pcm2_update_row(tile *t, int row, float lr_x, const float *e);
+void cell_pcm2_read_row(tile *t, int row, float *w);
+
+int cell_pcm2cap_create(tile *t);
+void cell_pcm2cap_program(tile *t, const float *w_target);
+void cell_pcm2cap_set_time(tile *t, double now_s);
+void cell_pcm2cap_refresh_row(tile *t, int row);
+void cell_pcm2cap_update_row(tile *t, int row, float lr_x, const float *e);
+void cell_pcm2cap_transfer(tile *t);
+void cell_pcm2cap_read_row(tile *t, int row, float *w);
+
+/* Draw the PCM devices of a tile (shared by both PCM cells). */
+int pcm_pair_array_create(tile *t);
+
+#endif

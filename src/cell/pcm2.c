@@ -1,0 +1,130 @@
+/* pcm2.c — the PCM-only cell "2PCM": W = (G+ - G-) / uS_per_weight.
+ *
+ * This is the cell of Burr et al. (2015) that the paper improves on.  Training
+ * pulses go straight into the non-volatile devices: a weight increase is a train
+ * of partial-SET pulses on G+, a decrease one on G-.  Because SET only ever raises
+ * conductance, both devices climb toward saturation; when one exceeds
+ * cell.refresh_uS the pair is RESET and its current difference reprogrammed
+ * closed-loop ("occasional RESET").  Each SET step is coarse (~0.75 µS) and
+ * state-dependent, which is why this cell trains worse than 2PCM+3T1C. */
+#include <math.h>
+
+#include "array/tile.h"
+#include "cell/pcm_pair.h"
+#include "util/rng.h"
+
+int cell_pcm2_create(tile *t)
+{
+    int rc = pcm_pair_array_create(t);
+    if (rc) return rc;
+    /* The controller sizes pulse trains by the nominal step at G = 0. */
+    t->quantum = (float)(t->params.pcm.set_step_uS / t->params.cell.uS_per_weight);
+    return MT_OK;
+}
+
+static float clamp_target(const tile *t, float target_uS)
+{
+    float lim = (float)t->params.transfer.g_target_max_uS;
+    return target_uS > lim ? lim : (target_uS < -lim ? -lim : target_uS);
+}
+
+static void program_pair(tile *t, size_t s, float target_uS, uint64_t key, mt_counters *c)
+{
+    pair_program_result r = pcm_pair_program(
+        &t->pcm, &t->g_plus[s], &t->g_minus[s], t->g_max_plus[s], t->g_max_minus[s], t->stuck[s],
+        clamp_target(t, target_uS), (float)t->params.transfer.tolerance_uS,
+        t->params.transfer.max_pulses, key, s);
+    c->pcm_set_pulses_program += (uint64_t)r.set_pulses;
+    c->pcm_resets += (uint64_t)r.resets;
+    c->verify_reads += (uint64_t)r.reads;
+    c->program_failures += (uint64_t)!r.success;
+}
+
+static void add_counters(mt_counters *to, const mt_counters *c)
+{
+    #pragma omp atomic
+    to->pcm_set_pulses_program += c->pcm_set_pulses_program;
+    #pragma omp atomic
+    to->pcm_resets += c->pcm_resets;
+    #pragma omp atomic
+    to->verify_reads += c->verify_reads;
+    #pragma omp atomic
+    to->program_failures += c->program_failures;
+    #pragma omp atomic
+    to->pcm_set_pulses_update += c->pcm_set_pulses_update;
+    #pragma omp atomic
+    to->refreshes += c->refreshes;
+}
+
+void cell_pcm2_program(tile *t, const float *w_target)
+{
+    const size_t n = (size_t)t->rows * (size_t)t->cols;
+    const float ws = (float)t->params.cell.uS_per_weight;
+    const uint64_t key = rng_key(t->seed, (uint64_t)t->index, RNG_TRANSFER, UINT64_MAX);
+    mt_counters total = {0};
+    #pragma omp parallel
+    {
+        mt_counters c = {0};
+        #pragma omp for schedule(static)
+        for (size_t s = 0; s < n; s++) {
+            program_pair(t, s, w_target[s] * ws, key, &c);
+            t->w[s] = (t->g_plus[s] - t->g_minus[s]) / ws;
+        }
+        add_counters(&total, &c);
+    }
+    add_counters(&t->counters, &total);
+}
+
+void cell_pcm2_update_row(tile *t, int row, float lr_x, const float *e)
+{
+    const int cols = t->cols;
+    const float ws = (float)t->params.cell.uS_per_weight;
+    const float refresh = (float)t->params.cell.refresh_uS;
+    const int max_pulses = t->params.cell.max_pulses_per_update;
+    const float a = lr_x / t->quantum;
+    const uint64_t round_key = rng_key(t->seed, (uint64_t)t->index, RNG_UPDATE_ROUNDING, t->example);
+    const uint64_t noise_key = rng_key(t->seed, (uint64_t)t->index, RNG_PCM_SET_NOISE, t->example);
+    const int count_stats = t->pulse_total && t->example < t->pulse_window_end;
+    mt_counters c = {0};
+    for (int j = 0; j < cols; j++) {
+        const size_t s = (size_t)row * cols + j;
+        const float desired = a * e[j]; /* signed pulse count, before rounding */
+        const int n_raw = (int)(fabsf(desired) + rng_uniform_f(round_key, s));
+        if (n_raw == 0) continue;
+        const int n = n_raw < max_pulses ? n_raw : max_pulses;
+        const int up = desired > 0.0f;
+        float *g = up ? &t->g_plus[s] : &t->g_minus[s];
+        const float g_max = up ? t->g_max_plus[s] : t->g_max_minus[s];
+        if (!(t->stuck[s] & (up ? 1u : 2u)))
+            for (int k = 0; k < n; k++)
+                *g = pcm_set_pulse(&t->pcm, *g, g_max,
+                                   (float)rng_normal(noise_key, (s << 20) + (uint64_t)k));
+        c.pcm_set_pulses_update += (uint64_t)n;
+        if (count_stats) {
+            t->pulse_total[s] += n;
+            t->pulse_net[s] += up ? n : -n;
+        }
+        /* Occasional RESET: a device nearing saturation no longer responds to SET. */
+        int over_plus = t->g_plus[s] > refresh && !(t->stuck[s] & 1u);
+        int over_minus = t->g_minus[s] > refresh && !(t->stuck[s] & 2u);
+        if (over_plus || over_minus) {
+            const uint64_t key = rng_key(t->seed, (uint64_t)t->index, RNG_TRANSFER, t->example);
+            float read = pcm_read(&t->pcm, t->g_plus[s], (float)rng_normal(noise_key, (s << 20) | 0x80000u)) -
+                         pcm_read(&t->pcm, t->g_minus[s], (float)rng_normal(noise_key, (s << 20) | 0x80001u));
+            program_pair(t, s, read, key, &c);
+            c.verify_reads++;
+            c.refreshes++;
+        }
+        t->w[s] = (t->g_plus[s] - t->g_minus[s]) / ws;
+    }
+    add_counters(&t->counters, &c);
+}
+
+void cell_pcm2_read_row(tile *t, int row, float *w)
+{
+    const float ws = (float)t->params.cell.uS_per_weight;
+    for (int j = 0; j < t->cols; j++) {
+        size_t s = (size_t)row * t->cols + j;
+        w[j] = (t->g_plus[s] - t->g_minus[s]) / ws;
+    }
+}

@@ -1,0 +1,341 @@
+/* pcm2cap.c — the paper's unit cell "2PCM + 3T1C" (Ambrogio et al. 2018).
+ *
+ *     W = [ F (G+ - G-) + p (g - g_shared) ] / uS_per_weight        (weight units)
+ *
+ * G+, G-    PCM pair, higher significance F; changed only at transfers.
+ * g         this synapse's 3T1C capacitor cell; every training update goes here.
+ * g_shared  one reference 3T1C cell per column, re-initialised with g; its leakage
+ *           is common-mode with g's.
+ * p = ±1    polarity of the capacitor pair, flipped at each transfer when polarity
+ *           inversion is on: while p = -1 a weight increase is a *down* pulse, so a
+ *           device's fixed up/down asymmetry enters W with alternating sign.
+ *
+ * Transfer (every transfer.interval examples), per synapse:
+ *     W_transfer = W - p' (offset + [g(v_init) - g_shared(v_init)])       (µS)
+ * programmed closed-loop into F (G+ - G-), where p' is the polarity after the
+ * transfer.  The paper states the rule for p' = +1; we mirror it for p' = -1 so the
+ * capacitor always corrects the remaining error by *increasing* g, the direction it
+ * has room for (docs/model.md §4).  If 0 < p' W_transfer < offset both devices are
+ * RESET and g carries the whole weight.  Then g and g_shared are re-initialised to
+ * v_init and the residual (W - what the verify read says was programmed) is written
+ * back into g as nominal-size pulses.
+ *
+ * Leakage frame: every capacitor leaks toward v_leak with the same tau, so instead
+ * of decaying 200,000 voltages per example we store z with
+ *     V_C(t) = v_leak + z * decay(t),   decay(t) = exp(-(t - frame_time)/tau)
+ * and advancing time is O(1) per tile.  A pulse at time t reads V_C exactly, applies
+ * the device equations and stores z' = (V_C' - v_leak)/decay.  The cached weights
+ * `w` are re-derived per row when a read finds them older than
+ * train.leak_sync_examples (and exactly at every transfer). */
+#include <math.h>
+#include <stdlib.h>
+
+#include "array/tile.h"
+#include "cell/pcm_pair.h"
+#include "util/rng.h"
+
+/* Renormalise the frame before decay gets small enough to cost precision. */
+#define FRAME_RENORMALISE_BELOW 0.25
+
+int cell_pcm2cap_create(tile *t)
+{
+    int rc = pcm_pair_array_create(t);
+    if (rc) return rc;
+    const size_t n = (size_t)t->rows * (size_t)t->cols;
+    const int cols = t->cols;
+    t->cap_z = malloc(n * sizeof *t->cap_z);
+    t->cap_vt = malloc(n * sizeof *t->cap_vt);
+    t->cap_dv_up = malloc(n * sizeof *t->cap_dv_up);
+    t->cap_dv_down = malloc(n * sizeof *t->cap_dv_down);
+    t->shared_vt = malloc((size_t)cols * sizeof *t->shared_vt);
+    t->shared_g = malloc((size_t)cols * sizeof *t->shared_g);
+    t->row_sync_example = calloc((size_t)t->rows, sizeof *t->row_sync_example);
+    if (!t->cap_z || !t->cap_vt || !t->cap_dv_up || !t->cap_dv_down || !t->shared_vt ||
+        !t->shared_g || !t->row_sync_example)
+        return MT_ENOMEM;
+    cap3t1c_model_init(&t->cap, &t->params.cap, t->params.cell.variability);
+    const cap3t1c_model *m = &t->cap;
+    const uint64_t key = rng_key(t->seed, (uint64_t)t->index, RNG_CAP_MISMATCH, 0);
+    #pragma omp parallel for schedule(static) if (n > 65536)
+    for (size_t s = 0; s < n; s++) {
+        cap3t1c_sample_device(m, key, s, &t->cap_vt[s], &t->cap_dv_up[s], &t->cap_dv_down[s]);
+        t->cap_z[s] = m->v_init - m->v_leak;
+    }
+    /* The shared cells draw from indices after the synapses'. */
+    for (int j = 0; j < cols; j++) {
+        float dv_up, dv_down; /* a reference cell is never pulsed */
+        cap3t1c_sample_device(m, key, n + (size_t)j, &t->shared_vt[j], &dv_up, &dv_down);
+        t->shared_g[j] = cap3t1c_conductance(m, m->v_init, t->shared_vt[j]);
+    }
+    t->shared_z = m->v_init - m->v_leak;
+    t->frame_time_s = 0.0;
+    t->decay = t->inv_decay = 1.0;
+    t->polarity = 1;
+    /* The update quantum: nominal weight change of one up pulse at v_init. */
+    t->quantum = (float)(m->dg_up_uS / t->params.cell.uS_per_weight);
+    return MT_OK;
+}
+
+/* ------------------------------------------------------------------ time */
+
+void cell_pcm2cap_set_time(tile *t, double now_s)
+{
+    const cap3t1c_model *m = &t->cap;
+    double decay = cap3t1c_leak_factor(m, now_s - t->frame_time_s);
+    if (decay < FRAME_RENORMALISE_BELOW) {
+        /* Fold the decay into z: physically nothing happens. */
+        const size_t n = (size_t)t->rows * (size_t)t->cols;
+        const float d = (float)decay;
+        #pragma omp parallel for schedule(static) if (n > 65536)
+        for (size_t s = 0; s < n; s++) t->cap_z[s] *= d;
+        t->shared_z *= d;
+        t->frame_time_s = now_s;
+        decay = 1.0;
+    }
+    t->decay = decay;
+    t->inv_decay = 1.0 / decay;
+    const float v_shared = m->v_leak + t->shared_z * (float)decay;
+    for (int j = 0; j < t->cols; j++)
+        t->shared_g[j] = cap3t1c_conductance(m, v_shared, t->shared_vt[j]);
+}
+
+static inline float cap_voltage(const tile *t, size_t s)
+{
+    return t->cap.v_leak + t->cap_z[s] * (float)t->decay;
+}
+
+/* The pair's conductances now, with drift when it applies (drift_log != 0). */
+static inline void pair_now(const tile *t, size_t s, float drift_log, float *gp, float *gm)
+{
+    *gp = t->g_plus[s];
+    *gm = t->g_minus[s];
+    if (drift_log != 0.0f) {
+        /* Per-device nu, recomputed from its stream rather than stored. */
+        const uint64_t key = rng_key(t->seed, (uint64_t)t->index, RNG_PCM_MISMATCH, 1);
+        float nu_p = t->pcm.drift_nu + t->pcm.drift_nu_sigma * (float)rng_normal(key, 2 * s);
+        float nu_m = t->pcm.drift_nu + t->pcm.drift_nu_sigma * (float)rng_normal(key, 2 * s + 1);
+        *gp *= expf(-fmaxf(nu_p, 0.0f) * drift_log);
+        *gm *= expf(-fmaxf(nu_m, 0.0f) * drift_log);
+    }
+}
+
+/* F (G+ - G-) now, in µS. */
+static inline float pcm_part(const tile *t, size_t s, float drift_log)
+{
+    float gp, gm;
+    pair_now(t, s, drift_log, &gp, &gm);
+    return (float)t->params.cell.significance_F * (gp - gm);
+}
+
+/* log(t_since_program / t0) if drift applies now, else 0. */
+static float drift_log_now(const tile *t)
+{
+    if (!t->pcm.drift) return 0.0f;
+    double since = t->now_s - t->programmed_time_s;
+    return since > t->pcm.drift_t0_s ? (float)log(since / t->pcm.drift_t0_s) : 0.0f;
+}
+
+static void weights_of_row(tile *t, int row, float *w)
+{
+    const int cols = t->cols;
+    const float inv_ws = (float)(1.0 / t->params.cell.uS_per_weight);
+    const float p = (float)t->polarity;
+    const float drift_log = drift_log_now(t);
+    for (int j = 0; j < cols; j++) {
+        size_t s = (size_t)row * cols + j;
+        float g = cap3t1c_conductance(&t->cap, cap_voltage(t, s), t->cap_vt[s]);
+        w[j] = (pcm_part(t, s, drift_log) + p * (g - t->shared_g[j])) * inv_ws;
+    }
+}
+
+void cell_pcm2cap_refresh_row(tile *t, int row)
+{
+    weights_of_row(t, row, t->w + (size_t)row * t->cols);
+    t->row_sync_example[row] = t->example;
+}
+
+void cell_pcm2cap_read_row(tile *t, int row, float *w)
+{
+    weights_of_row(t, row, w);
+}
+
+/* ------------------------------------------------------------------ update */
+
+void cell_pcm2cap_update_row(tile *t, int row, float lr_x, const float *e)
+{
+    const cap3t1c_model *m = &t->cap;
+    const int cols = t->cols;
+    const float p = (float)t->polarity;
+    const float a = lr_x * p / t->quantum; /* up pulses per unit error */
+    const float inv_ws = (float)(1.0 / t->params.cell.uS_per_weight);
+    const float decay = (float)t->decay, inv_decay = (float)t->inv_decay;
+    const int max_pulses = t->params.cell.max_pulses_per_update;
+    const uint64_t round_key = rng_key(t->seed, (uint64_t)t->index, RNG_UPDATE_ROUNDING, t->example);
+    const uint64_t noise_key = rng_key(t->seed, (uint64_t)t->index, RNG_CAP_PULSE_NOISE, t->example);
+    const int noisy = m->pulse_noise_rel > 0.0f;
+    const int count_stats = t->pulse_total && t->example < t->pulse_window_end;
+    uint64_t up_pulses = 0, down_pulses = 0;
+    for (int j = 0; j < cols; j++) {
+        const size_t s = (size_t)row * cols + j;
+        const float desired = a * e[j]; /* signed number of up pulses, before rounding */
+        const int n_raw = (int)(fabsf(desired) + rng_uniform_f(round_key, s));
+        if (n_raw == 0) continue;
+        const int n = n_raw < max_pulses ? n_raw : max_pulses;
+        const float v = m->v_leak + t->cap_z[s] * decay;
+        const float g_old = cap3t1c_conductance(m, v, t->cap_vt[s]);
+        const float noise = noisy ? (float)rng_normal(noise_key, s) : 0.0f;
+        float v_new;
+        if (desired > 0.0f) {
+            v_new = cap3t1c_pulse(m, v, t->cap_dv_up[s], n, noise);
+            up_pulses += (uint64_t)n;
+        } else {
+            v_new = cap3t1c_pulse(m, v, -t->cap_dv_down[s], n, noise);
+            down_pulses += (uint64_t)n;
+        }
+        t->cap_z[s] = (v_new - m->v_leak) * inv_decay;
+        t->w[s] += p * (cap3t1c_conductance(m, v_new, t->cap_vt[s]) - g_old) * inv_ws;
+        if (count_stats) {
+            /* net counts in the weight's direction, whatever the polarity */
+            t->pulse_total[s] += n;
+            t->pulse_net[s] += (desired * p > 0.0f) ? n : -n;
+        }
+    }
+    #pragma omp atomic
+    t->counters.cap_pulses_up += up_pulses;
+    #pragma omp atomic
+    t->counters.cap_pulses_down += down_pulses;
+}
+
+/* ------------------------------------------------------------------ transfer */
+
+/* Commit weight W_uS into synapse s: program the pair closed-loop, re-initialise
+ * the capacitor and write the residual back.  p_new is the polarity after. */
+static void commit_synapse(tile *t, size_t s, int j, float W_uS, float p_new, uint64_t key,
+                           mt_counters *c)
+{
+    const cap3t1c_model *m = &t->cap;
+    const mt_transfer_params *tp = &t->params.transfer;
+    const float F = (float)t->params.cell.significance_F;
+    const float offset = (float)tp->offset_uS;
+    const float g0 = cap3t1c_conductance(m, m->v_init, t->cap_vt[s]);
+    const float g_shared0 = cap3t1c_conductance(m, m->v_init, t->shared_vt[j]);
+    const float bracket = g0 - g_shared0; /* the cell's own mismatch at v_init */
+    const float w_transfer = W_uS - p_new * (offset + bracket);
+    const float signed_transfer = p_new * w_transfer;
+    float target = 0.0f; /* 0 < p' W_transfer < offset: both RESET, g carries W */
+    if (!(signed_transfer > 0.0f && signed_transfer < offset)) {
+        const float lim = (float)tp->g_target_max_uS;
+        target = w_transfer / F;
+        target = target > lim ? lim : (target < -lim ? -lim : target);
+    }
+    pair_program_result r = pcm_pair_program(&t->pcm, &t->g_plus[s], &t->g_minus[s],
+                                              t->g_max_plus[s], t->g_max_minus[s], t->stuck[s],
+                                              target, (float)tp->tolerance_uS, tp->max_pulses, key, s);
+    c->pcm_set_pulses_program += (uint64_t)r.set_pulses;
+    c->pcm_resets += (uint64_t)r.resets;
+    c->verify_reads += (uint64_t)r.reads;
+    c->program_failures += (uint64_t)!r.success;
+    c->cap_reinits++;
+
+    float v = m->v_init;
+    if (tp->writeback) {
+        /* What the controller believes is still missing, in g's direction. */
+        const float residual = W_uS - F * r.read_diff_uS - p_new * bracket;
+        const int n = cap3t1c_pulses_for(m, p_new * residual);
+        if (n > 0) {
+            const float noise = m->pulse_noise_rel > 0.0f
+                                    ? (float)rng_normal(key, (s << 20) + (1u << 18) + 2u)
+                                    : 0.0f;
+            v = p_new * residual > 0.0f ? cap3t1c_pulse(m, v, t->cap_dv_up[s], n, noise)
+                                        : cap3t1c_pulse(m, v, -t->cap_dv_down[s], n, noise);
+            c->writeback_pulses += (uint64_t)n;
+        }
+    }
+    t->cap_z[s] = v - m->v_leak; /* the frame restarts at decay = 1 */
+    const float g = cap3t1c_conductance(m, v, t->cap_vt[s]);
+    t->w[s] = (F * (t->g_plus[s] - t->g_minus[s]) + p_new * (g - g_shared0)) /
+              (float)t->params.cell.uS_per_weight;
+}
+
+static void add_counters(mt_counters *to, const mt_counters *c)
+{
+    #pragma omp atomic
+    to->pcm_set_pulses_program += c->pcm_set_pulses_program;
+    #pragma omp atomic
+    to->pcm_resets += c->pcm_resets;
+    #pragma omp atomic
+    to->verify_reads += c->verify_reads;
+    #pragma omp atomic
+    to->program_failures += c->program_failures;
+    #pragma omp atomic
+    to->cap_reinits += c->cap_reinits;
+    #pragma omp atomic
+    to->writeback_pulses += c->writeback_pulses;
+}
+
+/* Restart the leak frame and the shared cells at v_init after a commit of all cells. */
+static void restart_frame(tile *t, double now_s)
+{
+    const cap3t1c_model *m = &t->cap;
+    t->frame_time_s = now_s;
+    t->programmed_time_s = now_s;
+    t->decay = t->inv_decay = 1.0;
+    t->shared_z = m->v_init - m->v_leak;
+    for (int j = 0; j < t->cols; j++)
+        t->shared_g[j] = cap3t1c_conductance(m, m->v_init, t->shared_vt[j]);
+    for (int i = 0; i < t->rows; i++) t->row_sync_example[i] = t->example;
+}
+
+void cell_pcm2cap_program(tile *t, const float *w_target)
+{
+    const size_t n = (size_t)t->rows * (size_t)t->cols;
+    const int cols = t->cols;
+    const float ws = (float)t->params.cell.uS_per_weight;
+    const uint64_t key = rng_key(t->seed, (uint64_t)t->index, RNG_TRANSFER, UINT64_MAX);
+    restart_frame(t, t->now_s);
+    mt_counters total = {0};
+    #pragma omp parallel
+    {
+        mt_counters c = {0};
+        #pragma omp for schedule(static)
+        for (size_t s = 0; s < n; s++)
+            commit_synapse(t, s, (int)(s % (size_t)cols), w_target[s] * ws, (float)t->polarity,
+                           key, &c);
+        add_counters(&total, &c);
+    }
+    add_counters(&t->counters, &total);
+}
+
+void cell_pcm2cap_transfer(tile *t)
+{
+    const size_t n = (size_t)t->rows * (size_t)t->cols;
+    const int cols = t->cols;
+    const float F = (float)t->params.cell.significance_F;
+    const float p_old = (float)t->polarity;
+    const float p_new = t->params.transfer.polarity_inversion ? -p_old : p_old;
+    const uint64_t key = rng_key(t->seed, (uint64_t)t->index, RNG_TRANSFER, t->counters.transfers);
+    const float drift_log = drift_log_now(t);
+    mt_counters total = {0};
+    #pragma omp parallel
+    {
+        mt_counters c = {0};
+        #pragma omp for schedule(static)
+        for (size_t s = 0; s < n; s++) {
+            const int j = (int)(s % (size_t)cols);
+            /* Read the whole cell: the PCM pair with read noise, the capacitors. */
+            const float g = cap3t1c_conductance(&t->cap, cap_voltage(t, s), t->cap_vt[s]);
+            float gp, gm;
+            pair_now(t, s, drift_log, &gp, &gm);
+            const float read_plus = pcm_read(&t->pcm, gp, (float)rng_normal(key, (s << 20) + (1u << 18)));
+            const float read_minus = pcm_read(&t->pcm, gm, (float)rng_normal(key, (s << 20) + (1u << 18) + 1u));
+            const float W_uS = F * (read_plus - read_minus) + p_old * (g - t->shared_g[j]);
+            commit_synapse(t, s, j, W_uS, p_new, key, &c);
+        }
+        add_counters(&total, &c);
+    }
+    add_counters(&t->counters, &total);
+    t->counters.verify_reads += n; /* the pre-transfer read of every pair */
+    t->polarity = (int)p_new;
+    restart_frame(t, t->now_s);
+    t->counters.transfers++;
+}

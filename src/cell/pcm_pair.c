@@ -1,0 +1,61 @@
+/* pcm_pair.c — closed-loop programming of a PCM pair, and the PCM arrays of a tile. */
+#include "cell/pcm_pair.h"
+
+#include <stdlib.h>
+
+#include "array/tile.h"
+#include "util/rng.h"
+
+pair_program_result pcm_pair_program(const pcm_model *m, float *g_plus, float *g_minus,
+                                     float g_max_plus, float g_max_minus, unsigned stuck,
+                                     float target_uS, float tol_uS, int budget, uint64_t key,
+                                     uint64_t index)
+{
+    pair_program_result r = {0, 0, 0, 0, 0.0f};
+    const uint64_t base = index << 20;
+    const uint64_t pulse_base = base + (1u << 19); /* reads use base + 2k, 2k+1 */
+    if (!(stuck & 1u)) { *g_plus = 0.0f; r.resets++; }
+    if (!(stuck & 2u)) { *g_minus = 0.0f; r.resets++; }
+    for (int k = 0;; k++) {
+        float read_plus = pcm_read(m, *g_plus, (float)rng_normal(key, base + 2u * (unsigned)k));
+        float read_minus = pcm_read(m, *g_minus, (float)rng_normal(key, base + 2u * (unsigned)k + 1u));
+        r.reads++;
+        r.read_diff_uS = read_plus - read_minus;
+        float error = r.read_diff_uS - target_uS;
+        if (error <= tol_uS && error >= -tol_uS) { r.success = 1; break; }
+        if (r.set_pulses >= budget) break;
+        /* Raise D with G+, lower it with G-; a stuck or saturated device cannot help. */
+        int raise = error < 0.0f;
+        float *g = raise ? g_plus : g_minus;
+        float g_max = raise ? g_max_plus : g_max_minus;
+        if ((stuck & (raise ? 1u : 2u)) || *g >= 0.999f * g_max) break;
+        *g = pcm_set_pulse(m, *g, g_max, (float)rng_normal(key, pulse_base + (unsigned)k));
+        r.set_pulses++;
+    }
+    return r;
+}
+
+int pcm_pair_array_create(tile *t)
+{
+    size_t n = (size_t)t->rows * (size_t)t->cols;
+    t->g_plus = calloc(n, sizeof *t->g_plus);
+    t->g_minus = calloc(n, sizeof *t->g_minus);
+    t->g_max_plus = malloc(n * sizeof *t->g_max_plus);
+    t->g_max_minus = malloc(n * sizeof *t->g_max_minus);
+    t->stuck = calloc(n, sizeof *t->stuck);
+    if (!t->g_plus || !t->g_minus || !t->g_max_plus || !t->g_max_minus || !t->stuck)
+        return MT_ENOMEM;
+    pcm_model_init(&t->pcm, &t->params.pcm, t->params.cell.variability);
+    const uint64_t key = rng_key(t->seed, (uint64_t)t->index, RNG_PCM_MISMATCH, 0);
+    #pragma omp parallel for schedule(static) if (n > 65536)
+    for (size_t s = 0; s < n; s++) {
+        int stuck_plus, stuck_minus;
+        float g_stuck_plus, g_stuck_minus;
+        pcm_sample_device(&t->pcm, key, 2 * s, &t->g_max_plus[s], &stuck_plus, &g_stuck_plus);
+        pcm_sample_device(&t->pcm, key, 2 * s + 1, &t->g_max_minus[s], &stuck_minus, &g_stuck_minus);
+        t->stuck[s] = (uint8_t)(stuck_plus | (stuck_minus << 1));
+        t->g_plus[s] = g_stuck_plus;
+        t->g_minus[s] = g_stuck_minus;
+    }
+    return MT_OK;
+}

@@ -1,0 +1,216 @@
+/* dataset.c — turning dataset files into an mt_dataset, and choosing the files.
+ *
+ * mt_dataset_load_idx pairs an IDX image file with its label file and checks that
+ * they belong together; mt_dataset_load_mnist_dir knows the MNIST file names (also
+ * used by Fashion-MNIST); mt_dataset_load_for maps the data.* parameters onto the
+ * right files and split, so the CLI and the tests pick datasets the same way. */
+#include <stdint.h>
+#include <stdlib.h>
+
+#include "data/data_internal.h"
+
+/* Where the repository's bundled datasets live; the Makefile sets it to the
+ * absolute path of data/ so the binary works from any directory. */
+#ifndef MT_DATA_DIR
+#define MT_DATA_DIR "data"
+#endif
+
+/* Default location of the Debian package dataset-fashion-mnist. */
+#define FASHION_DEFAULT_DIR "/usr/share/datasets/fashion-mnist"
+
+/* UCI optdigits as shipped by scikit-learn: 1797 examples of 8x8 counts 0..16.
+ * The first 1437 lines train, the last 360 test (an 80/20 split). */
+#define DIGITS_FILE "digits.csv.gz"
+#define DIGITS_SUBDIR "uci-optdigits-8x8"
+#define DIGITS_DIM 64
+#define DIGITS_FEATURE_MAX 16.0
+#define DIGITS_TRAIN_LINES 1437
+#define DIGITS_TEST_LINES 360
+
+#define MNIST_CLASSES 10
+
+void mt_dataset_free(mt_dataset *d)
+{
+    if (!d) return;
+    free(d->x);
+    free(d->y);
+    memset(d, 0, sizeof *d);
+}
+
+int mt_dataset_load_idx(const char *images_path, const char *labels_path, int classes,
+                        long limit, const char *name, mt_dataset *out, mt_error *err)
+{
+    if (!images_path || !labels_path || !out)
+        return mt_fail(err, MT_EINTERNAL, "mt_dataset_load_idx: NULL argument");
+    memset(out, 0, sizeof *out);
+    if (classes < 1 || classes > 256)
+        return mt_fail(err, MT_EINPUT, "%s: classes = %d: expected 1 to 256 (labels are bytes)",
+                       labels_path, classes);
+
+    uint8_t *pixels = NULL, *labels = NULL;
+    int image_dims = 0, label_dims = 0;
+    uint32_t ishape[4], lshape[4];
+    int status = mt_idx_read(images_path, &pixels, &image_dims, ishape, err);
+    if (status) return status;
+    status = mt_idx_read(labels_path, &labels, &label_dims, lshape, err);
+    if (status) goto done;
+
+    if (image_dims != 3) {
+        status = mt_fail(err, MT_EINPUT,
+                         "%s: expected 3 dimensions (images x rows x cols), found %d",
+                         images_path, image_dims);
+        goto done;
+    }
+    if (label_dims != 1) {
+        status = mt_fail(err, MT_EINPUT, "%s: expected 1 dimension (labels), found %d",
+                         labels_path, label_dims);
+        goto done;
+    }
+    if (ishape[0] != lshape[0]) {
+        status = mt_fail(err, MT_EINPUT, "%s holds %lu images but %s holds %lu labels",
+                         images_path, (unsigned long)ishape[0], labels_path,
+                         (unsigned long)lshape[0]);
+        goto done;
+    }
+    /* mt_idx_read caps the payload at 2^31 bytes, so only rows x cols == 2^31
+     * (a single image) could exceed an int. */
+    uint64_t dim = (uint64_t)ishape[1] * ishape[2];
+    if (dim > INT32_MAX) {
+        status = mt_fail(err, MT_EINPUT, "%s: images of %llu pixels are too large", images_path,
+                         (unsigned long long)dim);
+        goto done;
+    }
+    long n = (long)ishape[0];
+    for (long i = 0; i < n; i++) {
+        if (labels[i] >= classes) {
+            status = mt_fail(err, MT_EINPUT, "%s: example %ld has label %d, expected 0 to %d",
+                             labels_path, i, labels[i], classes - 1);
+            goto done;
+        }
+    }
+    if (limit > 0 && limit < n) n = limit;
+
+    float *x = malloc((size_t)n * (size_t)dim * sizeof *x);
+    uint8_t *y = malloc((size_t)n);
+    if (!x || !y) {
+        free(x);
+        free(y);
+        status = mt_fail(err, MT_ENOMEM, "%s: out of memory for %ld images", images_path, n);
+        goto done;
+    }
+    size_t count = (size_t)n * (size_t)dim;
+    for (size_t i = 0; i < count; i++) x[i] = pixels[i] / 255.0f;
+    memcpy(y, labels, (size_t)n);
+
+    out->n = n;
+    out->dim = (int)dim;
+    out->classes = classes;
+    out->x = x;
+    out->y = y;
+    mt_data_set_name(out, name, images_path);
+
+done:
+    free(pixels);
+    free(labels);
+    return status;
+}
+
+/* Find dir/stem.gz or, failing that, dir/stem. */
+static int mnist_find_file(const char *dir, const char *stem, char *path, size_t size,
+                           mt_error *err)
+{
+    char file[128];
+    snprintf(file, sizeof file, "%s.gz", stem);
+    if (mt_data_path_join(path, size, dir, file) != 0)
+        return mt_fail(err, MT_EINPUT, "%s: directory name too long", dir);
+    if (mt_data_path_exists(path)) return MT_OK;
+    if (mt_data_path_join(path, size, dir, stem) != 0)
+        return mt_fail(err, MT_EINPUT, "%s: directory name too long", dir);
+    if (mt_data_path_exists(path)) return MT_OK;
+    return mt_fail(err, MT_EINPUT, "%s: no %s[.gz]%s", dir, stem,
+                   mt_data_is_dir(dir) ? "" : " (no such directory)");
+}
+
+int mt_dataset_load_mnist_dir(const char *dir, int train, long limit, const char *name,
+                              mt_dataset *out, mt_error *err)
+{
+    if (!dir || !out) return mt_fail(err, MT_EINTERNAL, "mt_dataset_load_mnist_dir: NULL argument");
+    memset(out, 0, sizeof *out);
+    const char *split = train ? "train" : "t10k";
+    char stem[64], images[MT_DATA_PATH_MAX], labels[MT_DATA_PATH_MAX];
+
+    snprintf(stem, sizeof stem, "%s-images-idx3-ubyte", split);
+    int status = mnist_find_file(dir, stem, images, sizeof images, err);
+    if (status) return status;
+    snprintf(stem, sizeof stem, "%s-labels-idx1-ubyte", split);
+    status = mnist_find_file(dir, stem, labels, sizeof labels, err);
+    if (status) return status;
+
+    return mt_dataset_load_idx(images, labels, MNIST_CLASSES, limit,
+                               name ? name : (train ? "train" : "test"), out, err);
+}
+
+/* Where a bundled dataset lives: $MEMTRAIN_DATA/<subdir> when that is set
+ * (an installed binary, or data kept elsewhere), else the repository's data/. */
+static int bundled_data_dir(const char *subdir, char *dir, size_t size, mt_error *err)
+{
+    const char *root = getenv("MEMTRAIN_DATA");
+    if (!root || !root[0]) root = MT_DATA_DIR;
+    if (mt_data_path_join(dir, size, root, subdir) != 0)
+        return mt_fail(err, MT_EINPUT, "MEMTRAIN_DATA: directory name too long");
+    return MT_OK;
+}
+
+int mt_dataset_load_for(const mt_params *p, int train, mt_dataset *out, mt_error *err)
+{
+    if (!p || !out) return mt_fail(err, MT_EINTERNAL, "mt_dataset_load_for: NULL argument");
+    memset(out, 0, sizeof *out);
+
+    /* The fixed-size fields may lack a terminator if filled to the brim. */
+    char dataset[sizeof p->data.dataset + 1], user_dir[sizeof p->data.dir + 1];
+    snprintf(dataset, sizeof dataset, "%.*s", (int)sizeof p->data.dataset, p->data.dataset);
+    snprintf(user_dir, sizeof user_dir, "%.*s", (int)sizeof p->data.dir, p->data.dir);
+
+    long limit = train ? p->data.train_limit : p->data.test_limit;
+    const char *split = train ? "train" : "test";
+    char name[sizeof out->name], dir[MT_DATA_PATH_MAX];
+    snprintf(name, sizeof name, "%s/%s", dataset, split);
+
+    if (strcmp(dataset, "mnist") == 0) {
+        if (user_dir[0]) snprintf(dir, sizeof dir, "%s", user_dir);
+        else {
+            int status = bundled_data_dir("mnist", dir, sizeof dir, err);
+            if (status) return status;
+        }
+        return mt_dataset_load_mnist_dir(dir, train, limit, name, out, err);
+    }
+
+    if (strcmp(dataset, "fashion") == 0) {
+        if (user_dir[0]) return mt_dataset_load_mnist_dir(user_dir, train, limit, name, out, err);
+        if (!mt_data_is_dir(FASHION_DEFAULT_DIR))
+            return mt_fail(err, MT_EINPUT,
+                           "fashion: %s not found: install the Debian package "
+                           "dataset-fashion-mnist (make deps) or pass --data DIR",
+                           FASHION_DEFAULT_DIR);
+        return mt_dataset_load_mnist_dir(FASHION_DEFAULT_DIR, train, limit, name, out, err);
+    }
+
+    if (strcmp(dataset, "digits") == 0) {
+        if (user_dir[0]) snprintf(dir, sizeof dir, "%s", user_dir);
+        else {
+            int status = bundled_data_dir(DIGITS_SUBDIR, dir, sizeof dir, err);
+            if (status) return status;
+        }
+        char path[MT_DATA_PATH_MAX];
+        if (mt_data_path_join(path, sizeof path, dir, DIGITS_FILE) != 0)
+            return mt_fail(err, MT_EINPUT, "%s: directory name too long", dir);
+        long first = train ? 0 : DIGITS_TRAIN_LINES;
+        long count = train ? DIGITS_TRAIN_LINES : DIGITS_TEST_LINES;
+        if (limit > 0 && limit < count) count = limit;
+        return mt_dataset_load_csv(path, DIGITS_DIM, DIGITS_FEATURE_MAX, MNIST_CLASSES, first,
+                                   count, name, out, err);
+    }
+
+    return mt_fail(err, MT_EINPUT, "data.dataset: unknown dataset '%s' (known: mnist, fashion, digits)",
+                   dataset);
+}

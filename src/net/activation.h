@@ -1,0 +1,18 @@
+/* activation.h — neuron non-linearities and their derivatives.
+ *
+ * The derivative is written in terms of the activation's *output* a (and its
+ * input z for ReLU) because that is what the backward pass has at hand. */
+#ifndef MT_NET_ACTIVATION_H
+#define MT_NET_ACTIVATION_H
+
+#include <math.h>
+
+#include "memtrain.h"
+
+/* a = f(z) elementwise. */
+void activation_forward(mt_activation f, const float *z, float *a, int n);
+
+/* d[i] *= f'(z[i]) given a = f(z). */
+void activation_backward(mt_activation f, const float *z, const float *a, float *d, int n);
+
+#endif

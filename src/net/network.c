@@ -1,0 +1,219 @@
+/* network.c — a fully connected network whose layers are crossbar tiles.
+ *
+ * Layer l maps sizes[l] inputs to sizes[l+1] outputs through tile l
+ * ((sizes[l] + 1) x sizes[l+1]: the extra row is the bias).  Hidden layers use
+ * net.activation, the output layer softmax + cross-entropy.  Batch-1 SGD:
+ *     forward   z_l = W_l^T [a_l; 1],  a_{l+1} = f(z_l)
+ *     error     e_L = onehot(label) - softmax(z_L)          (= -dLoss/dz_L)
+ *     backward  e_{l-1} = (W_l e_l) * f'(z_{l-1})          (transpose read)
+ *     update    W_l += lr [a_l; 1] e_l^T                    (pulses in analogue cells)
+ * and every transfer.interval examples the 2PCM+3T1C tiles transfer. */
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "array/tile.h"
+#include "net/activation.h"
+#include "net/loss.h"
+#include "util/error.h"
+#include "util/params.h"
+#include "util/rng.h"
+
+#define MAX_LAYERS 9
+
+struct mt_network {
+    mt_params params;
+    mt_cell_kind kind;
+    int n_layers;
+    int sizes[MAX_LAYERS + 1];
+    tile *tiles[MAX_LAYERS];
+    float *pre[MAX_LAYERS];      /* z_l: sizes[l+1] */
+    float *act[MAX_LAYERS + 1];  /* a_l: sizes[l] (act[0] unused: the input) */
+    float *err[MAX_LAYERS];      /* e_l: sizes[l+1] */
+    float *back;                 /* scratch for transpose reads */
+    float *probs;
+};
+
+void mt_network_free(mt_network *net)
+{
+    if (!net) return;
+    for (int l = 0; l < net->n_layers; l++) {
+        tile_free(net->tiles[l]);
+        free(net->pre[l]);
+        free(net->err[l]);
+        free(net->act[l + 1]);
+    }
+    free(net->back);
+    free(net->probs);
+    free(net);
+}
+
+/* Software initial weights of layer l: U(-s, s)/sqrt(fan_in), bias row 0.  They
+ * depend only on the seed and the shape, so every cell kind starts from them. */
+static void initial_weights(const mt_params *p, int l, int rows, int cols, float *w)
+{
+    const uint64_t key = rng_key(p->train.seed, (uint64_t)l, RNG_INIT_WEIGHTS, 0);
+    const double s = p->net.init_scale / sqrt((double)(rows - 1));
+    for (int i = 0; i < rows; i++)
+        for (int j = 0; j < cols; j++) {
+            size_t k = (size_t)i * cols + j;
+            w[k] = i == rows - 1 ? 0.0f : (float)(s * (2.0 * rng_uniform(key, k) - 1.0));
+        }
+}
+
+int mt_network_create(const mt_params *p, mt_cell_kind kind, int n_in, int n_out,
+                      mt_network **out, mt_error *err)
+{
+    *out = NULL;
+    int hidden[MAX_LAYERS - 1], n_hidden;
+    int rc = params_parse_hidden(p->net.hidden, hidden, MAX_LAYERS - 1, &n_hidden, err);
+    if (rc) return rc;
+    if (n_in < 1 || n_out < 2)
+        return mt_fail(err, MT_EINPUT, "network needs at least 1 input and 2 classes (have %d, %d)",
+                       n_in, n_out);
+    mt_network *net = calloc(1, sizeof *net);
+    if (!net) return mt_fail(err, MT_ENOMEM, "out of memory allocating the network");
+    net->params = *p;
+    net->kind = kind;
+    net->n_layers = n_hidden + 1;
+    net->sizes[0] = n_in;
+    for (int l = 0; l < n_hidden; l++) net->sizes[l + 1] = hidden[l];
+    net->sizes[net->n_layers] = n_out;
+    int widest = 0;
+    for (int l = 0; l <= net->n_layers; l++) widest = net->sizes[l] > widest ? net->sizes[l] : widest;
+    net->back = calloc((size_t)widest + 1, sizeof *net->back);
+    net->probs = calloc((size_t)n_out, sizeof *net->probs);
+    rc = (net->back && net->probs) ? MT_OK : MT_ENOMEM;
+    for (int l = 0; rc == MT_OK && l < net->n_layers; l++) {
+        int rows = net->sizes[l] + 1, cols = net->sizes[l + 1];
+        rc = tile_create(&net->tiles[l], p, kind, rows, cols, l, err);
+        if (rc) break;
+        net->pre[l] = calloc((size_t)cols, sizeof(float));
+        net->err[l] = calloc((size_t)cols, sizeof(float));
+        net->act[l + 1] = calloc((size_t)cols, sizeof(float));
+        float *w = malloc((size_t)rows * cols * sizeof *w);
+        if (!net->pre[l] || !net->err[l] || !net->act[l + 1] || !w) {
+            free(w);
+            rc = MT_ENOMEM;
+            break;
+        }
+        initial_weights(p, l, rows, cols, w);
+        tile_set_time(net->tiles[l], 0, 0.0);
+        tile_program_weights(net->tiles[l], w);
+        free(w);
+    }
+    if (rc) {
+        mt_network_free(net);
+        if (rc == MT_ENOMEM) mt_fail(err, rc, "out of memory allocating the network");
+        return rc;
+    }
+    *out = net;
+    return MT_OK;
+}
+
+/* Forward pass; returns the predicted class.  noise_purpose/noise_index key the
+ * output-noise streams of every layer. */
+static int forward(mt_network *net, const float *x, int noise_purpose, uint64_t noise_index)
+{
+    const float *in = x;
+    const int last = net->n_layers - 1;
+    for (int l = 0; l <= last; l++) {
+        uint64_t key = rng_key(net->params.train.seed, (uint64_t)l, (uint64_t)noise_purpose, noise_index);
+        tile_forward(net->tiles[l], in, net->pre[l], key);
+        if (l < last) {
+            activation_forward(net->params.net.activation, net->pre[l], net->act[l + 1],
+                               net->sizes[l + 1]);
+            in = net->act[l + 1];
+        }
+    }
+    return softmax(net->pre[last], net->probs, net->sizes[net->n_layers]);
+}
+
+static int all_finite(const float *v, int n)
+{
+    for (int i = 0; i < n; i++)
+        if (!isfinite(v[i])) return 0;
+    return 1;
+}
+
+int mt_network_train_example(mt_network *net, const float *x, int label, double lr,
+                             uint64_t example_index, int *correct, mt_error *err)
+{
+    const int last = net->n_layers - 1;
+    const double now = (double)example_index * net->params.train.example_time_s;
+    for (int l = 0; l <= last; l++) tile_set_time(net->tiles[l], example_index, now);
+
+    int predicted = forward(net, x, RNG_OUTPUT_NOISE, 2 * example_index);
+    if (correct) *correct = predicted == label;
+    for (int l = 0; l <= last; l++)
+        if (!all_finite(net->pre[l], net->sizes[l + 1]))
+            return mt_fail(err, MT_ENUMERIC,
+                           "numerical fault: non-finite pre-activation in layer %d at example %llu",
+                           l + 1, (unsigned long long)example_index);
+
+    cross_entropy_error(net->probs, label, net->err[last], net->sizes[net->n_layers]);
+    for (int l = last; l >= 1; l--) {
+        uint64_t key = rng_key(net->params.train.seed, (uint64_t)l, RNG_OUTPUT_NOISE,
+                               2 * example_index + 1);
+        tile_backward(net->tiles[l], net->err[l], net->back, key);
+        memcpy(net->err[l - 1], net->back, (size_t)net->sizes[l] * sizeof(float));
+        activation_backward(net->params.net.activation, net->pre[l - 1], net->act[l],
+                            net->err[l - 1], net->sizes[l]);
+        if (!all_finite(net->err[l - 1], net->sizes[l]))
+            return mt_fail(err, MT_ENUMERIC,
+                           "numerical fault: non-finite error in layer %d at example %llu", l,
+                           (unsigned long long)example_index);
+    }
+    for (int l = 0; l <= last; l++) tile_update(net->tiles[l], net->err[l], (float)lr);
+
+    if (net->kind == MT_CELL_2PCM3T1C &&
+        (example_index + 1) % (uint64_t)net->params.transfer.interval == 0)
+        for (int l = 0; l <= last; l++) tile_transfer(net->tiles[l]);
+    return MT_OK;
+}
+
+int mt_network_predict(mt_network *net, const float *x, uint64_t eval_key)
+{
+    return forward(net, x, RNG_EVAL_NOISE, eval_key);
+}
+
+mt_counters mt_network_counters(const mt_network *net)
+{
+    mt_counters sum;
+    memset(&sum, 0, sizeof sum);
+    uint64_t *s = (uint64_t *)&sum;
+    const size_t n = sizeof sum / sizeof(uint64_t);
+    for (int l = 0; l < net->n_layers; l++) {
+        const uint64_t *c = (const uint64_t *)&net->tiles[l]->counters;
+        for (size_t k = 0; k < n; k++) s[k] += c[k];
+    }
+    /* A transfer moves the whole network: count it once, not once per tile. */
+    sum.transfers = net->n_layers ? net->tiles[0]->counters.transfers : 0;
+    return sum;
+}
+
+int mt_network_layers(const mt_network *net) { return net->n_layers; }
+
+void mt_network_layer_shape(const mt_network *net, int l, int *rows, int *cols)
+{
+    *rows = net->tiles[l]->rows;
+    *cols = net->tiles[l]->cols;
+}
+
+void mt_network_layer_weights(mt_network *net, int l, float *w)
+{
+    tile_read_weights(net->tiles[l], w);
+}
+
+int mt_network_pulse_stats(const mt_network *net, int l, const int32_t **total,
+                           const int32_t **net_pulses)
+{
+    const tile *t = net->tiles[l];
+    *total = t->pulse_total;
+    *net_pulses = t->pulse_net;
+    return t->pulse_total != NULL;
+}
+
+/* Internal: the tiles, for tests and the cost model. */
+tile *network_tile(mt_network *net, int l);
+tile *network_tile(mt_network *net, int l) { return net->tiles[l]; }

@@ -1,0 +1,167 @@
+/* results.c — see results.h. */
+#include "train/results.h"
+
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+void json_number(FILE *f, double v)
+{
+    if (isfinite(v)) fprintf(f, "%.17g", v);
+    else fputs("null", f);
+}
+
+static void field(FILE *f, const char *name, double v)
+{
+    fprintf(f, ",\"%s\":", name);
+    json_number(f, v);
+}
+
+void results_json_counters(FILE *f, const mt_counters *c)
+{
+#define C(name) fprintf(f, "%s\"" #name "\":%llu", first ? "" : ",", (unsigned long long)c->name), first = 0
+    int first = 1;
+    fputc('{', f);
+    C(forward_passes); C(backward_passes); C(forward_macs); C(backward_macs);
+    C(dac_conversions); C(adc_conversions); C(update_rows); C(cap_pulses_up);
+    C(cap_pulses_down); C(pcm_set_pulses_update); C(pcm_set_pulses_program); C(pcm_resets);
+    C(verify_reads); C(program_failures); C(cap_reinits); C(writeback_pulses); C(refreshes);
+    C(transfers); C(saturations);
+    fputc('}', f);
+#undef C
+}
+
+static void epoch_fields(FILE *f, const mt_epoch_result *r)
+{
+    fprintf(f, "\"epoch\":%d,\"cell\":\"%s\"", r->epoch, r->cell);
+    field(f, "lr", r->lr);
+    field(f, "train_acc", r->train_acc);
+    field(f, "test_acc", r->test_acc);
+    field(f, "twin_train_acc", r->twin_train_acc);
+    field(f, "twin_test_acc", r->twin_test_acc);
+    field(f, "online_acc", r->online_acc);
+    fprintf(f, ",\"examples\":%llu,\"transfers\":%llu", (unsigned long long)r->examples,
+            (unsigned long long)r->transfers);
+    field(f, "sim_time_s", r->sim_time_s);
+    fputs(",\"counters\":", f);
+    results_json_counters(f, &r->counters);
+}
+
+void results_json_epoch(FILE *f, const mt_epoch_result *r)
+{
+    fputc('{', f);
+    epoch_fields(f, r);
+    field(f, "seconds", r->seconds);
+    fputs("}\n", f);
+    fflush(f);
+}
+
+void results_print_epoch(FILE *f, const mt_epoch_result *r, int epochs)
+{
+    fprintf(f, "epoch %2d/%d  %-8s  train %6.2f%%  test %6.2f%%", r->epoch, epochs, r->cell,
+            100 * r->train_acc, 100 * r->test_acc);
+    if (isfinite(r->twin_test_acc))
+        fprintf(f, "  |  twin train %6.2f%%  test %6.2f%%  |  diff %+.2f pp", 100 * r->twin_train_acc,
+                100 * r->twin_test_acc, 100 * (r->test_acc - r->twin_test_acc));
+    fprintf(f, "  |  transfers %llu  %.1f s\n", (unsigned long long)r->transfers, r->seconds);
+    fflush(f);
+}
+
+static int cmp_double(const void *a, const void *b)
+{
+    double x = *(const double *)a, y = *(const double *)b;
+    return (x > y) - (x < y);
+}
+
+static double quantile(const double *sorted, size_t n, double q)
+{
+    if (n == 0) return NAN;
+    size_t k = (size_t)floor(q * (double)(n - 1) + 0.5);
+    return sorted[k];
+}
+
+int results_pulse_summary(const mt_network *net, int layer, long window, pulse_summary *out)
+{
+    const int32_t *total, *netp;
+    memset(out, 0, sizeof *out);
+    if (!mt_network_pulse_stats(net, layer, &total, &netp)) return 0;
+    int rows, cols;
+    mt_network_layer_shape(net, layer, &rows, &cols);
+    size_t n = (size_t)rows * (size_t)cols;
+    double *t = malloc(n * sizeof *t), *a = malloc(n * sizeof *a);
+    if (!t || !a) {
+        free(t);
+        free(a);
+        return 0;
+    }
+    double sum_t = 0, sum_a = 0, sum_tp = 0, sum_ap = 0;
+    size_t pulsed = 0;
+    for (size_t s = 0; s < n; s++) {
+        t[s] = total[s];
+        a[s] = abs(netp[s]);
+        sum_t += t[s];
+        sum_a += a[s];
+        if (total[s] > 0) {
+            pulsed++;
+            sum_tp += t[s];
+            sum_ap += a[s];
+        }
+    }
+    qsort(t, n, sizeof *t, cmp_double);
+    qsort(a, n, sizeof *a, cmp_double);
+    out->layer = layer + 1;
+    out->rows = rows;
+    out->cols = cols;
+    out->window = window;
+    out->mean_total = sum_t / (double)n;
+    out->median_total = quantile(t, n, 0.5);
+    out->p90_total = quantile(t, n, 0.9);
+    out->mean_abs_net = sum_a / (double)n;
+    out->median_abs_net = quantile(a, n, 0.5);
+    out->p90_abs_net = quantile(a, n, 0.9);
+    out->fraction_pulsed = (double)pulsed / (double)n;
+    out->mean_total_pulsed = pulsed ? sum_tp / (double)pulsed : 0;
+    out->mean_abs_net_pulsed = pulsed ? sum_ap / (double)pulsed : 0;
+    free(t);
+    free(a);
+    return 1;
+}
+
+void results_print_pulse_summary(FILE *f, const pulse_summary *s)
+{
+    fprintf(f,
+            "pulses per synapse, layer %d (%dx%d) over %ld examples: total mean %.1f median %.0f "
+            "p90 %.0f | |net| mean %.1f median %.0f p90 %.0f | %.1f%% of synapses pulsed "
+            "(their mean total %.1f, |net| %.1f)\n",
+            s->layer, s->rows, s->cols, s->window, s->mean_total, s->median_total, s->p90_total,
+            s->mean_abs_net, s->median_abs_net, s->p90_abs_net, 100 * s->fraction_pulsed,
+            s->mean_total_pulsed, s->mean_abs_net_pulsed);
+}
+
+void results_json_final(FILE *f, const mt_epoch_result *r, double seconds_total,
+                        const pulse_summary *pulses, int n_pulses)
+{
+    fputs("{\"final\":true,", f);
+    epoch_fields(f, r);
+    field(f, "test_diff_pp", 100 * (r->test_acc - r->twin_test_acc));
+    fputs(",\"pulse_stats\":[", f);
+    for (int k = 0; k < n_pulses; k++) {
+        const pulse_summary *s = &pulses[k];
+        fprintf(f, "%s{\"layer\":%d,\"rows\":%d,\"cols\":%d,\"window\":%ld", k ? "," : "", s->layer,
+                s->rows, s->cols, s->window);
+        field(f, "mean_total", s->mean_total);
+        field(f, "median_total", s->median_total);
+        field(f, "p90_total", s->p90_total);
+        field(f, "mean_abs_net", s->mean_abs_net);
+        field(f, "median_abs_net", s->median_abs_net);
+        field(f, "p90_abs_net", s->p90_abs_net);
+        field(f, "fraction_pulsed", s->fraction_pulsed);
+        field(f, "mean_total_pulsed", s->mean_total_pulsed);
+        field(f, "mean_abs_net_pulsed", s->mean_abs_net_pulsed);
+        fputc('}', f);
+    }
+    fputc(']', f);
+    field(f, "seconds_total", seconds_total);
+    fputs("}\n", f);
+    fflush(f);
+}

@@ -1,0 +1,41 @@
+/* results.h — what a run reports: one human line and one JSON object per epoch.
+ *
+ * JSON lines are flushed as they are written, so a run that dies keeps every
+ * finished epoch.  Numbers are printed with round-trip precision; NaN becomes
+ * null; wall-clock fields are named "seconds"/"seconds_total" so tools that
+ * compare runs can ignore exactly those. */
+#ifndef MT_TRAIN_RESULTS_H
+#define MT_TRAIN_RESULTS_H
+
+#include <stdio.h>
+
+#include "memtrain.h"
+
+void results_print_epoch(FILE *f, const mt_epoch_result *r, int epochs);
+void results_json_epoch(FILE *f, const mt_epoch_result *r);
+
+/* Summary of per-synapse pulse counts of one layer (pulse_stats on). */
+typedef struct pulse_summary {
+    int layer, rows, cols;
+    long window;               /* examples counted */
+    double mean_total, median_total, p90_total;
+    double mean_abs_net, median_abs_net, p90_abs_net;
+    double fraction_pulsed;    /* synapses with at least one pulse */
+    double mean_total_pulsed, mean_abs_net_pulsed;  /* over those synapses */
+} pulse_summary;
+
+int results_pulse_summary(const mt_network *net, int layer, long window, pulse_summary *out);
+void results_print_pulse_summary(FILE *f, const pulse_summary *s);
+
+/* The final object: the last epoch's numbers plus "final": true, the run's
+ * totals and the pulse summaries. */
+void results_json_final(FILE *f, const mt_epoch_result *r, double seconds_total,
+                        const pulse_summary *pulses, int n_pulses);
+
+/* Write counters as a JSON object (no trailing newline). */
+void results_json_counters(FILE *f, const mt_counters *c);
+
+/* Print a double as JSON (null for NaN/Inf). */
+void json_number(FILE *f, double v);
+
+#endif

@@ -1,0 +1,141 @@
+/* train.c — the training loop: the analogue network and its software twin, side by side.
+ *
+ * Both networks start from the same software weights (drawn from the seed), see
+ * the same examples in the same order with the same learning rate; after every
+ * epoch both are evaluated on the training and test sets.  The analogue network
+ * sees simulated time advance by train.example_time_s per training example;
+ * evaluation is instantaneous in simulated time (it reads the state training left). */
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#ifdef _OPENMP
+#include <omp.h>
+#endif
+
+#include "util/error.h"
+#include "util/params.h"
+#include "util/rng.h"
+
+static const char *cell_name(mt_cell_kind k)
+{
+    switch (k) {
+    case MT_CELL_FLOAT: return "float";
+    case MT_CELL_2PCM: return "2pcm";
+    case MT_CELL_2PCM3T1C: return "2pcm3t1c";
+    }
+    return "?";
+}
+
+double train_learning_rate(const mt_train_params *t, int epoch);
+double train_learning_rate(const mt_train_params *t, int epoch)
+{
+    switch (t->lr_schedule) {
+    case MT_LR_CONSTANT: return t->lr;
+    case MT_LR_STEP: return t->lr * pow(t->lr_decay, (double)(epoch / t->lr_step_epochs));
+    case MT_LR_EXP: return t->lr * pow(t->lr_decay, (double)epoch);
+    }
+    return t->lr;
+}
+
+/* The epoch's data order: a Fisher-Yates shuffle keyed by (seed, epoch). */
+static void shuffle(long *order, long n, uint64_t seed, int epoch)
+{
+    const uint64_t key = rng_key(seed, 0, RNG_SHUFFLE, (uint64_t)epoch);
+    for (long i = 0; i < n; i++) order[i] = i;
+    for (long i = n - 1; i > 0; i--) {
+        long j = (long)(rng_uniform(key, (uint64_t)i) * (double)(i + 1));
+        if (j > i) j = i;
+        long tmp = order[i];
+        order[i] = order[j];
+        order[j] = tmp;
+    }
+}
+
+static double wall_seconds(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
+}
+
+/* Fraction of `d` classified correctly.  split/epoch key the evaluation noise. */
+static double accuracy(mt_network *net, const mt_dataset *d, int epoch, int split)
+{
+    long right = 0;
+    for (long i = 0; i < d->n; i++) {
+        uint64_t key = ((uint64_t)epoch << 40) | ((uint64_t)split << 39) | (uint64_t)i;
+        right += mt_network_predict(net, d->x + (size_t)i * d->dim, key) == d->y[i];
+    }
+    return d->n ? (double)right / (double)d->n : NAN;
+}
+
+int mt_train_run(const mt_params *p, const mt_dataset *train, const mt_dataset *test,
+                 mt_epoch_callback cb, void *user, mt_epoch_result *final,
+                 mt_network **analogue_out, mt_error *err)
+{
+    if (analogue_out) *analogue_out = NULL;
+    int rc = mt_params_validate(p, err);
+    if (rc) return rc;
+    if (train->n < 1) return mt_fail(err, MT_EINPUT, "%s: no training examples", train->name);
+    if (test->dim != train->dim || test->classes != train->classes)
+        return mt_fail(err, MT_EINPUT, "%s and %s differ in shape (%d/%d features, %d/%d classes)",
+                       train->name, test->name, train->dim, test->dim, train->classes,
+                       test->classes);
+#ifdef _OPENMP
+    if (p->train.threads > 0) omp_set_num_threads(p->train.threads);
+#endif
+    const mt_cell_kind kind = p->cell.kind;
+    const int with_twin = p->train.twin && kind != MT_CELL_FLOAT;
+    mt_network *net = NULL, *twin = NULL;
+    long *order = malloc((size_t)train->n * sizeof *order);
+    if (!order) return mt_fail(err, MT_ENOMEM, "out of memory");
+    rc = mt_network_create(p, kind, train->dim, train->classes, &net, err);
+    if (rc == MT_OK && with_twin)
+        rc = mt_network_create(p, MT_CELL_FLOAT, train->dim, train->classes, &twin, err);
+
+    mt_epoch_result r;
+    memset(&r, 0, sizeof r);
+    uint64_t example = 0;
+    for (int epoch = 0; rc == MT_OK && epoch < p->train.epochs; epoch++) {
+        const double start = wall_seconds();
+        const double lr = train_learning_rate(&p->train, epoch);
+        shuffle(order, train->n, p->train.seed, epoch);
+        long online_right = 0;
+        for (long k = 0; rc == MT_OK && k < train->n; k++, example++) {
+            const float *x = train->x + (size_t)order[k] * train->dim;
+            const int label = train->y[order[k]];
+            int correct = 0;
+            rc = mt_network_train_example(net, x, label, lr, example, &correct, err);
+            online_right += correct;
+            if (rc == MT_OK && twin)
+                rc = mt_network_train_example(twin, x, label, lr, example, NULL, err);
+        }
+        if (rc) {
+            char where[32];
+            snprintf(where, sizeof where, "epoch %d", epoch + 1);
+            mt_error_prefix(err, where);
+            break;
+        }
+        r.epoch = epoch + 1;
+        r.cell = cell_name(kind);
+        r.lr = lr;
+        r.online_acc = (double)online_right / (double)train->n;
+        r.train_acc = accuracy(net, train, epoch, 0);
+        r.test_acc = accuracy(net, test, epoch, 1);
+        r.twin_train_acc = twin ? accuracy(twin, train, epoch, 0) : NAN;
+        r.twin_test_acc = twin ? accuracy(twin, test, epoch, 1) : NAN;
+        r.examples = example;
+        r.counters = mt_network_counters(net);
+        r.transfers = r.counters.transfers;
+        r.sim_time_s = (double)example * p->train.example_time_s;
+        r.seconds = wall_seconds() - start;
+        if (cb) cb(&r, user);
+    }
+    if (final) *final = r;
+    free(order);
+    mt_network_free(twin);
+    if (rc == MT_OK && analogue_out) *analogue_out = net;
+    else mt_network_free(net);
+    return rc;
+}

@@ -1,0 +1,83 @@
+/* rng.h — counter-based random streams.
+ *
+ * Every random number in memtrain is a pure function of
+ *     (seed, tile, purpose, example, index)
+ * so a simulation gives the same result whatever the thread count or loop order,
+ * and any draw can be recomputed without replaying the ones before it.
+ *
+ * The generator is SplitMix64's output function applied to a Weyl sequence:
+ *     bits(key, i) = mix64(key + (i + 1) * 0x9E3779B97F4A7C15)
+ * which passes BigCrush for consecutive i (Steele, Lea & Flood, OOPSLA 2014).
+ * Keys are themselves mix64 hashes of the stream coordinates, so distinct streams
+ * start at independent points of the 2^64 sequence.  It is branch-free 64-bit
+ * integer arithmetic, which compilers vectorise (AVX-512DQ has a 64-bit multiply). */
+#ifndef MT_UTIL_RNG_H
+#define MT_UTIL_RNG_H
+
+#include <math.h>
+#include <stdint.h>
+
+/* What a stream is for: part of every key, so streams of different purposes never
+ * coincide even with equal other coordinates. */
+enum rng_purpose {
+    RNG_INIT_WEIGHTS = 1,  /* software initial weights */
+    RNG_SHUFFLE,           /* data order per epoch */
+    RNG_CAP_MISMATCH,      /* 3T1C device-to-device parameters */
+    RNG_PCM_MISMATCH,      /* PCM device-to-device parameters, stuck devices */
+    RNG_UPDATE_ROUNDING,   /* stochastic rounding of pulse counts */
+    RNG_CAP_PULSE_NOISE,   /* cycle-to-cycle noise of capacitor pulses */
+    RNG_PCM_SET_NOISE,     /* cycle-to-cycle noise of PCM SET increments */
+    RNG_PCM_READ_NOISE,    /* read noise during verify reads */
+    RNG_OUTPUT_NOISE,      /* array output (column current) noise */
+    RNG_TRANSFER,          /* closed-loop programming during transfers */
+    RNG_EVAL_NOISE,        /* output noise during evaluation passes */
+    RNG_TEST = 100         /* reserved for tests */
+};
+
+#define RNG_GOLDEN 0x9E3779B97F4A7C15ULL
+
+static inline uint64_t rng_mix64(uint64_t z)
+{
+    z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ULL;
+    z = (z ^ (z >> 27)) * 0x94D049BB133111EBULL;
+    return z ^ (z >> 31);
+}
+
+/* Key of the stream (seed, a, b, c): e.g. (seed, tile, purpose, example). */
+static inline uint64_t rng_key(uint64_t seed, uint64_t a, uint64_t b, uint64_t c)
+{
+    uint64_t k = rng_mix64(seed ^ 0x6A09E667F3BCC909ULL);
+    k = rng_mix64(k + a * RNG_GOLDEN + 0x3C6EF372FE94F82BULL);
+    k = rng_mix64(k + b * RNG_GOLDEN + 0xA54FF53A5F1D36F1ULL);
+    k = rng_mix64(k + c * RNG_GOLDEN + 0x510E527FADE682D1ULL);
+    return k;
+}
+
+/* 64 random bits: draw number `index` of stream `key`. */
+static inline uint64_t rng_bits(uint64_t key, uint64_t index)
+{
+    return rng_mix64(key + (index + 1) * RNG_GOLDEN);
+}
+
+/* Uniform in [0, 1) with 24 bits (float) — for comparisons in hot loops. */
+static inline float rng_uniform_f(uint64_t key, uint64_t index)
+{
+    return (float)(int32_t)(rng_bits(key, index) >> 40) * 0x1p-24f;
+}
+
+/* Uniform in (0, 1) with 53 bits: never exactly 0, so log() is safe. */
+static inline double rng_uniform(uint64_t key, uint64_t index)
+{
+    return ((double)(rng_bits(key, index) >> 11) + 0.5) * 0x1p-53;
+}
+
+/* Standard normal by Box-Muller from one 64-bit draw (two 32-bit halves). */
+static inline double rng_normal(uint64_t key, uint64_t index)
+{
+    uint64_t b = rng_bits(key, index);
+    double u1 = ((double)(b >> 32) + 0.5) * 0x1p-32;
+    double u2 = (double)(b & 0xFFFFFFFFu) * 0x1p-32;
+    return sqrt(-2.0 * log(u1)) * cos(6.283185307179586 * u2);
+}
+
+#endif

@@ -4,6 +4,7 @@
 #   make         build build/memtrain and build/libmemtrain.a
 #   make check   build and run the whole test suite (ends with "N passed, N failed")
 #   make paper   train the paper's MNIST network, 2PCM+3T1C beside its software twin
+#   make docs    regenerate docs/parameters.md from the parameter table
 #
 # Variables: CC=gcc|clang, BUILD=build, SAN=1 (ASan+UBSan), MARCH=native|x86-64-v2, V=1 (verbose)
 
@@ -39,7 +40,7 @@ TESTBIN  := $(BUILD)/test_memtrain
 DEBIAN_PACKAGES := build-essential clang libconfig-dev zlib1g-dev libomp-dev gnuplot-nox \
                    dataset-fashion-mnist valgrind python3 python3-numpy
 
-.PHONY: all deps check test paper clean help
+.PHONY: all deps check test paper docs clean help
 all: $(BIN) $(LIB)
 
 Q := $(if $(V),,@)
@@ -75,6 +76,10 @@ test: check
 
 paper: $(BIN)
 	$(BIN) train --preset mnist --cell 2pcm3t1c --json results/paper-mnist.jsonl
+
+# Regenerate the generated parts of docs/.
+docs: $(BIN)
+	bash tools/gen_parameters_doc.sh $(BIN) > docs/parameters.md
 
 clean:
 	rm -rf $(BUILD)

@@ -100,7 +100,9 @@ typedef struct mt_cap3t1c_params {
 /* Phase-change memory device (PAPER.md §3).  Conductance G in [0, G_max] (µS).
  * A SET pulse adds a stochastic, state-dependent increment ("jump model"):
  *     dG = set_step_uS (1 - G/G_max) (1 + set_noise_rel N(0,1)),  G clipped to [0, G_max]
- * RESET returns G to 0.  A read returns G (1 + read_noise_rel N(0,1)).
+ * Closed-loop programming uses SET ramps aimed at an increment d, which land at
+ * d (1 + program_noise_rel N(0,1)).  RESET returns G to 0.  A read returns
+ * G (1 + read_noise_rel N(0,1)).
  * Drift after programming at t_p: G(t) = G (( t - t_p) / drift_t0_s)^(-nu) for
  * t - t_p > drift_t0_s, nu ~ N(drift_nu, drift_nu_sigma) per device. */
 typedef struct mt_pcm_params {
@@ -108,6 +110,7 @@ typedef struct mt_pcm_params {
     double g_max_sigma_rel;    /* device-to-device σ of G_max, relative */
     double set_step_uS;        /* mean SET increment at G = 0 */
     double set_noise_rel;      /* cycle-to-cycle σ of a SET increment, relative to its mean */
+    double program_noise_rel;  /* σ of an aimed SET ramp's increment, relative to the aim */
     double read_noise_rel;     /* σ of one read, relative to G */
     int drift;                 /* apply drift (off during training by default: see docs/model.md) */
     double drift_nu, drift_nu_sigma, drift_t0_s;
@@ -145,6 +148,8 @@ typedef struct mt_transfer_params {
     int max_pulses;            /* closed-loop SET-pulse budget per pair */
     double g_target_max_uS;    /* largest |G+ - G-| programmed (control degrades above) */
     int writeback;             /* write the residual programming error back into g */
+    int writeback_iterations;  /* closed-loop write-back: pulse, read g, correct (1 = open loop) */
+    int reset_before_program;  /* RESET both PCM devices before every transfer's programming */
 } mt_transfer_params;
 
 /* Network shape and data. */
@@ -274,6 +279,7 @@ typedef struct mt_counters {
     uint64_t program_failures;                /* pairs not within tolerance when the budget ran out */
     uint64_t cap_reinits;                     /* capacitor re-initialisations */
     uint64_t writeback_pulses;                /* capacitor pulses writing residuals back */
+    uint64_t writeback_reads;                 /* capacitor verify reads during write-back */
     uint64_t refreshes;                       /* 2pcm RESET-and-reprogram events */
     uint64_t transfers;                       /* tile transfers */
     uint64_t saturations;                     /* ADC outputs clipped to the bound */

@@ -88,7 +88,8 @@ int main(int argc, char **argv)
             tests[i].fn();
             remove_tmpdir();
             fflush(stderr);
-            _exit(failures_in_child ? 1 : 0);
+            fflush(stdout);
+            exit(failures_in_child ? 1 : 0); /* exit, not _exit: LeakSanitizer runs at exit */
         }
         int status = 0;
         waitpid(pid, &status, 0);

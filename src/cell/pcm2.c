@@ -28,12 +28,15 @@ static float clamp_target(const tile *t, float target_uS)
     return target_uS > lim ? lim : (target_uS < -lim ? -lim : target_uS);
 }
 
+/* Closed-loop programming of pair s to target_uS, from scratch (RESET first). */
 static void program_pair(tile *t, size_t s, float target_uS, uint64_t key, mt_counters *c)
 {
-    pair_program_result r = pcm_pair_program(
-        &t->pcm, &t->g_plus[s], &t->g_minus[s], t->g_max_plus[s], t->g_max_minus[s], t->stuck[s],
-        clamp_target(t, target_uS), (float)t->params.transfer.tolerance_uS,
-        t->params.transfer.max_pulses, key, s);
+    const pair_program_options o = {(float)t->params.transfer.tolerance_uS,
+                                    t->params.transfer.max_pulses, 1,
+                                    (float)t->params.cell.refresh_uS};
+    pair_program_result r = pcm_pair_program(&t->pcm, &t->g_plus[s], &t->g_minus[s],
+                                              t->g_max_plus[s], t->g_max_minus[s], t->stuck[s],
+                                              clamp_target(t, target_uS), &o, NULL, key, s);
     c->pcm_set_pulses_program += (uint64_t)r.set_pulses;
     c->pcm_resets += (uint64_t)r.resets;
     c->verify_reads += (uint64_t)r.reads;
@@ -109,8 +112,8 @@ void cell_pcm2_update_row(tile *t, int row, float lr_x, const float *e)
         int over_minus = t->g_minus[s] > refresh && !(t->stuck[s] & 2u);
         if (over_plus || over_minus) {
             const uint64_t key = rng_key(t->seed, (uint64_t)t->index, RNG_TRANSFER, t->example);
-            float read = pcm_read(&t->pcm, t->g_plus[s], (float)rng_normal(noise_key, (s << 20) | 0x80000u)) -
-                         pcm_read(&t->pcm, t->g_minus[s], (float)rng_normal(noise_key, (s << 20) | 0x80001u));
+            float read = pcm_pair_read(&t->pcm, t->g_plus[s], t->g_minus[s], noise_key,
+                                       (s << 19) | 0x40000u);
             program_pair(t, s, read, key, &c);
             c.verify_reads++;
             c.refreshes++;

@@ -208,10 +208,16 @@ void cell_pcm2cap_update_row(tile *t, int row, float lr_x, const float *e)
 
 /* ------------------------------------------------------------------ transfer */
 
-/* Commit weight W_uS into synapse s: program the pair closed-loop, re-initialise
- * the capacitor and write the residual back.  p_new is the polarity after. */
-static void commit_synapse(tile *t, size_t s, int j, float W_uS, float p_new, uint64_t key,
-                           mt_counters *c)
+/* Random draws of a transfer beyond those of pcm_pair_program (indices of synapse s
+ * are [s << 20, (s + 1) << 20); programming uses up to (1 << 19) + budget). */
+#define DRAW_PRE_READ ((1u << 19) + (1u << 18))   /* two draws: the pre-transfer read */
+#define DRAW_WRITEBACK (DRAW_PRE_READ + 2u)        /* one per write-back iteration */
+
+/* Commit weight W_uS into synapse s: program the pair closed-loop, re-initialise the
+ * capacitor and write the residual back.  p_new is the polarity after.  pre_read is
+ * the read of G+ - G- that W_uS came from (NULL when programming from scratch). */
+static void commit_synapse(tile *t, size_t s, int j, float W_uS, float p_new,
+                           const float *pre_read, uint64_t key, mt_counters *c)
 {
     const cap3t1c_model *m = &t->cap;
     const mt_transfer_params *tp = &t->params.transfer;
@@ -222,15 +228,20 @@ static void commit_synapse(tile *t, size_t s, int j, float W_uS, float p_new, ui
     const float bracket = g0 - g_shared0; /* the cell's own mismatch at v_init */
     const float w_transfer = W_uS - p_new * (offset + bracket);
     const float signed_transfer = p_new * w_transfer;
-    float target = 0.0f; /* 0 < p' W_transfer < offset: both RESET, g carries W */
-    if (!(signed_transfer > 0.0f && signed_transfer < offset)) {
+    float target = 0.0f;
+    pair_program_options o = {(float)tp->tolerance_uS, tp->max_pulses,
+                              pre_read == NULL || tp->reset_before_program,
+                              (float)t->params.cell.refresh_uS};
+    if (signed_transfer > 0.0f && signed_transfer < offset) {
+        o.reset_first = 1; /* the paper's rule: both RESET, g carries the weight */
+    } else {
         const float lim = (float)tp->g_target_max_uS;
         target = w_transfer / F;
         target = target > lim ? lim : (target < -lim ? -lim : target);
     }
     pair_program_result r = pcm_pair_program(&t->pcm, &t->g_plus[s], &t->g_minus[s],
                                               t->g_max_plus[s], t->g_max_minus[s], t->stuck[s],
-                                              target, (float)tp->tolerance_uS, tp->max_pulses, key, s);
+                                              target, &o, pre_read, key, s);
     c->pcm_set_pulses_program += (uint64_t)r.set_pulses;
     c->pcm_resets += (uint64_t)r.resets;
     c->verify_reads += (uint64_t)r.reads;
@@ -239,16 +250,29 @@ static void commit_synapse(tile *t, size_t s, int j, float W_uS, float p_new, ui
 
     float v = m->v_init;
     if (tp->writeback) {
-        /* What the controller believes is still missing, in g's direction. */
-        const float residual = W_uS - F * r.read_diff_uS - p_new * bracket;
-        const int n = cap3t1c_pulses_for(m, p_new * residual);
-        if (n > 0) {
+        /* What the controller believes is still missing, as a change of g.  It writes
+         * it with pulses sized by the nominal step, reads g back, and sizes the next
+         * correction by the step this device actually showed (a secant closed loop:
+         * the device's own step differs from nominal by mismatch and by g's slope). */
+        const float needed = p_new * (W_uS - F * r.read_diff_uS - p_new * bracket);
+        float step_up = m->dg_up_uS, step_down = m->dg_down_uS; /* µS per pulse */
+        float g = g0;
+        for (int it = 0; it < tp->writeback_iterations; it++) {
+            const float missing = needed - (g - g0);
+            const int up = missing > 0.0f;
+            const float n_real = fabsf(missing) / (up ? step_up : step_down);
+            const int n = n_real > 1e6f ? 1000000 : (int)(n_real + 0.5f);
+            if (n == 0) break;
             const float noise = m->pulse_noise_rel > 0.0f
-                                    ? (float)rng_normal(key, (s << 20) + (1u << 18) + 2u)
+                                    ? (float)rng_normal(key, (s << 20) + DRAW_WRITEBACK + (unsigned)it)
                                     : 0.0f;
-            v = p_new * residual > 0.0f ? cap3t1c_pulse(m, v, t->cap_dv_up[s], n, noise)
-                                        : cap3t1c_pulse(m, v, -t->cap_dv_down[s], n, noise);
+            v = cap3t1c_pulse(m, v, up ? t->cap_dv_up[s] : -t->cap_dv_down[s], n, noise);
+            const float g_new = cap3t1c_conductance(m, v, t->cap_vt[s]);
+            const float seen = fabsf(g_new - g) / (float)n;
+            if (seen > 0.0f) *(up ? &step_up : &step_down) = seen;
+            g = g_new;
             c->writeback_pulses += (uint64_t)n;
+            c->writeback_reads++;
         }
     }
     t->cap_z[s] = v - m->v_leak; /* the frame restarts at decay = 1 */
@@ -271,6 +295,8 @@ static void add_counters(mt_counters *to, const mt_counters *c)
     to->cap_reinits += c->cap_reinits;
     #pragma omp atomic
     to->writeback_pulses += c->writeback_pulses;
+    #pragma omp atomic
+    to->writeback_reads += c->writeback_reads;
 }
 
 /* Restart the leak frame and the shared cells at v_init after a commit of all cells. */
@@ -300,7 +326,7 @@ void cell_pcm2cap_program(tile *t, const float *w_target)
         #pragma omp for schedule(static)
         for (size_t s = 0; s < n; s++)
             commit_synapse(t, s, (int)(s % (size_t)cols), w_target[s] * ws, (float)t->polarity,
-                           key, &c);
+                           NULL, key, &c);
         add_counters(&total, &c);
     }
     add_counters(&t->counters, &total);
@@ -326,10 +352,9 @@ void cell_pcm2cap_transfer(tile *t)
             const float g = cap3t1c_conductance(&t->cap, cap_voltage(t, s), t->cap_vt[s]);
             float gp, gm;
             pair_now(t, s, drift_log, &gp, &gm);
-            const float read_plus = pcm_read(&t->pcm, gp, (float)rng_normal(key, (s << 20) + (1u << 18)));
-            const float read_minus = pcm_read(&t->pcm, gm, (float)rng_normal(key, (s << 20) + (1u << 18) + 1u));
-            const float W_uS = F * (read_plus - read_minus) + p_old * (g - t->shared_g[j]);
-            commit_synapse(t, s, j, W_uS, p_new, key, &c);
+            const float pair = pcm_pair_read(&t->pcm, gp, gm, key, ((s << 20) + DRAW_PRE_READ) >> 1);
+            const float W_uS = F * pair + p_old * (g - t->shared_g[j]);
+            commit_synapse(t, s, j, W_uS, p_new, &pair, key, &c);
         }
         add_counters(&total, &c);
     }

@@ -6,30 +6,48 @@
 #include "array/tile.h"
 #include "util/rng.h"
 
+float pcm_pair_read(const pcm_model *m, float g_plus, float g_minus, uint64_t key, uint64_t i)
+{
+    return pcm_read(m, g_plus, (float)rng_normal(key, 2 * i)) -
+           pcm_read(m, g_minus, (float)rng_normal(key, 2 * i + 1));
+}
+
+static void reset_pair(float *g_plus, float *g_minus, unsigned stuck, pair_program_result *r)
+{
+    if (!(stuck & 1u)) { *g_plus = 0.0f; r->resets++; }
+    if (!(stuck & 2u)) { *g_minus = 0.0f; r->resets++; }
+}
+
 pair_program_result pcm_pair_program(const pcm_model *m, float *g_plus, float *g_minus,
                                      float g_max_plus, float g_max_minus, unsigned stuck,
-                                     float target_uS, float tol_uS, int budget, uint64_t key,
-                                     uint64_t index)
+                                     float target_uS, const pair_program_options *o,
+                                     const float *first_read, uint64_t key, uint64_t index)
 {
     pair_program_result r = {0, 0, 0, 0, 0.0f};
     const uint64_t base = index << 20;
-    const uint64_t pulse_base = base + (1u << 19); /* reads use base + 2k, 2k+1 */
-    if (!(stuck & 1u)) { *g_plus = 0.0f; r.resets++; }
-    if (!(stuck & 2u)) { *g_minus = 0.0f; r.resets++; }
+    const uint64_t pulse_base = base + (1u << 19); /* reads use base/2 + k: below 1 << 19 */
+    if (o->reset_first) reset_pair(g_plus, g_minus, stuck, &r);
     for (int k = 0;; k++) {
-        float read_plus = pcm_read(m, *g_plus, (float)rng_normal(key, base + 2u * (unsigned)k));
-        float read_minus = pcm_read(m, *g_minus, (float)rng_normal(key, base + 2u * (unsigned)k + 1u));
-        r.reads++;
-        r.read_diff_uS = read_plus - read_minus;
+        if (k == 0 && first_read && !o->reset_first) {
+            r.read_diff_uS = *first_read;
+        } else {
+            r.read_diff_uS = pcm_pair_read(m, *g_plus, *g_minus, key, (base >> 1) + (unsigned)k);
+            r.reads++;
+        }
         float error = r.read_diff_uS - target_uS;
-        if (error <= tol_uS && error >= -tol_uS) { r.success = 1; break; }
-        if (r.set_pulses >= budget) break;
-        /* Raise D with G+, lower it with G-; a stuck or saturated device cannot help. */
+        if (error <= o->tol_uS && error >= -o->tol_uS) { r.success = 1; break; }
+        if (r.set_pulses >= o->budget) break;
+        /* Raise D with G+, lower it with G-; a stuck device cannot help. */
         int raise = error < 0.0f;
         float *g = raise ? g_plus : g_minus;
         float g_max = raise ? g_max_plus : g_max_minus;
-        if ((stuck & (raise ? 1u : 2u)) || *g >= 0.999f * g_max) break;
-        *g = pcm_set_pulse(m, *g, g_max, (float)rng_normal(key, pulse_base + (unsigned)k));
+        if (stuck & (raise ? 1u : 2u)) break;
+        if (*g > 0.0f && (*g >= o->reset_above_uS || *g >= 0.98f * g_max)) {
+            reset_pair(g_plus, g_minus, stuck, &r);
+            continue;
+        }
+        *g = pcm_set_ramp(m, *g, g_max, raise ? -error : error,
+                          (float)rng_normal(key, pulse_base + (unsigned)k));
         r.set_pulses++;
     }
     return r;

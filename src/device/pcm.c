@@ -10,6 +10,7 @@ void pcm_model_init(pcm_model *m, const mt_pcm_params *p, int variability)
     m->set_step = (float)p->set_step_uS;
     m->set_noise_rel = (float)p->set_noise_rel;
     m->read_noise_rel = (float)p->read_noise_rel;
+    m->program_noise_rel = (float)p->program_noise_rel;
     m->drift = p->drift;
     m->drift_nu = (float)p->drift_nu;
     m->drift_nu_sigma = variability ? (float)p->drift_nu_sigma : 0.0f;

@@ -6,6 +6,9 @@
  *               a state-dependent "jump model": mean increment s at G = 0 shrinking
  *               linearly to 0 at G_max, cycle-to-cycle spread c relative to the mean
  *               (Burr et al. 2015 jump tables show σ comparable to the mean)
+ *   SET ramp    closed-loop programming uses a SET ramp-down pulse whose duration the
+ *               controller picks to aim at an increment d (the paper's 8-step ramp,
+ *               13.6 ns - 4.4 µs): G <- clip(G + d (1 + q N), 0, G_max), q = program_noise_rel
  *   RESET       G <- 0 (melt-quench: abrupt and complete)
  *   read        G (1 + r N)
  *   drift       G(t) = G(t_p + t0) ((t - t_p)/t0)^(-nu) for t - t_p > t0
@@ -24,6 +27,7 @@ typedef struct pcm_model {
     float g_max_sigma_rel;  /* device-to-device (0 without variability) */
     float set_step;         /* µS at G = 0 */
     float set_noise_rel;    /* cycle-to-cycle */
+    float program_noise_rel; /* relative error of an aimed SET ramp */
     float read_noise_rel;
     int drift;
     float drift_nu, drift_nu_sigma;
@@ -43,6 +47,13 @@ static inline float pcm_set_pulse(const pcm_model *m, float g, float g_max, floa
 {
     float mean = m->set_step * (1.0f - g / g_max);
     float out = g + mean * (1.0f + m->set_noise_rel * normal);
+    return out < 0.0f ? 0.0f : (out > g_max ? g_max : out);
+}
+
+/* Conductance after a SET ramp aimed at increment `aim` (µS, >= 0). */
+static inline float pcm_set_ramp(const pcm_model *m, float g, float g_max, float aim, float normal)
+{
+    float out = g + aim * (1.0f + m->program_noise_rel * normal);
     return out < 0.0f ? 0.0f : (out > g_max ? g_max : out);
 }
 

@@ -15,6 +15,7 @@
 #include "array/tile.h"
 #include "net/activation.h"
 #include "net/loss.h"
+#include "net/network_internal.h"
 #include "util/error.h"
 #include "util/params.h"
 #include "util/rng.h"
@@ -214,6 +215,16 @@ int mt_network_pulse_stats(const mt_network *net, int l, const int32_t **total,
     return t->pulse_total != NULL;
 }
 
-/* Internal: the tiles, for tests and the cost model. */
-tile *network_tile(mt_network *net, int l);
 tile *network_tile(mt_network *net, int l) { return net->tiles[l]; }
+
+double network_loss(mt_network *net, const float *x, int label, uint64_t eval_key)
+{
+    forward(net, x, RNG_EVAL_NOISE, eval_key);
+    /* log-sum-exp in double: finite-difference checks need the precision */
+    const float *z = net->pre[net->n_layers - 1];
+    const int n = net->sizes[net->n_layers];
+    double zmax = z[0], sum = 0.0;
+    for (int k = 1; k < n; k++) zmax = fmax(zmax, (double)z[k]);
+    for (int k = 0; k < n; k++) sum += exp((double)z[k] - zmax);
+    return zmax + log(sum) - (double)z[label];
+}

@@ -72,6 +72,8 @@ static const param_def table[] = {
  "mean conductance increment of one partial-SET pulse at G = 0 (shrinks linearly to 0 at G_max)", NULL},
 {"pcm.set_noise_rel", P_DOUBLE, OFF(pcm.set_noise_rel), 0, "1", 0, 10, "1", "literature",
  "cycle-to-cycle sigma of a SET increment relative to its mean (jump tables, Burr 2015)", NULL},
+{"pcm.program_noise_rel", P_DOUBLE, OFF(pcm.program_noise_rel), 0, "0.3", 0, 10, "1", "chosen",
+ "sigma of the increment of a SET ramp aimed at the remaining error during closed-loop programming, relative to the aim", NULL},
 {"pcm.read_noise_rel", P_DOUBLE, OFF(pcm.read_noise_rel), 0, "0.02", 0, 1, "1", "chosen",
  "sigma of one read relative to G (verify reads of closed-loop programming)", NULL},
 {"pcm.drift", P_BOOL, OFF(pcm.drift), 0, "false", 0, 1, "bool", "chosen",
@@ -106,8 +108,8 @@ static const param_def table[] = {
 {"cell.variability", P_BOOL, OFF(cell.variability), 0, "true", 0, 1, "bool", "paper",
  "device-to-device variability on; false zeroes every d2d sigma and stuck devices (ablation)", NULL},
 {"cell.refresh_uS", P_DOUBLE, OFF(cell.refresh_uS), 0, "20", 0, 1e4, "uS", "literature",
- "2pcm: RESET and reprogram a pair when one device exceeds this (Burr 2015 occasional RESET)", NULL},
-{"cell.max_pulses_per_update", P_INT, OFF(cell.max_pulses_per_update), 0, "63", 1, 1000000, "pulses",
+ "RESET and reprogram a pair when a device that must be SET is above this (2pcm: checked after every update; Burr 2015 occasional RESET)", NULL},
+{"cell.max_pulses_per_update", P_INT, OFF(cell.max_pulses_per_update), 0, "63", 1, 100000, "pulses",
  "chosen", "most pulses a synapse receives from one example (pulse-train length)", NULL},
 /* ---- transfer ------------------------------------------------------------------------- */
 {"transfer.interval", P_LONG, OFF(transfer.interval), 0, "8000", 1, 1e15, "examples", "paper",
@@ -118,8 +120,12 @@ static const param_def table[] = {
  "patent", "flip the polarity p of (g - g_shared) at every transfer", NULL},
 {"transfer.tolerance_uS", P_DOUBLE, OFF(transfer.tolerance_uS), 0, "0.5", 0, 1e3, "uS", "chosen",
  "closed-loop programming stops when |(G+ - G-) read - target| <= tolerance", NULL},
-{"transfer.max_pulses", P_INT, OFF(transfer.max_pulses), 0, "20", 0, 100000, "pulses", "chosen",
+{"transfer.max_pulses", P_INT, OFF(transfer.max_pulses), 0, "20", 0, 50000, "pulses", "chosen",
  "closed-loop SET-pulse budget per pair and transfer", NULL},
+{"transfer.writeback_iterations", P_INT, OFF(transfer.writeback_iterations), 0, "4", 1, 100, "iterations",
+ "chosen", "write-back rounds: nominal pulses, read g, correct the device's own step error (1 = open loop)", NULL},
+{"transfer.reset_before_program", P_BOOL, OFF(transfer.reset_before_program), 0, "false", 0, 1, "bool",
+ "chosen", "RESET both PCM devices before programming at every transfer (false: program-and-verify from the current state, RESET only when a device must exceed cell.refresh_uS)", NULL},
 {"transfer.g_target_max_uS", P_DOUBLE, OFF(transfer.g_target_max_uS), 0, "20", 0, 1e4, "uS", "paper",
  "largest |G+ - G-| programmed; control degrades above ~20 uS", NULL},
 {"transfer.writeback", P_BOOL, OFF(transfer.writeback), 0, "true", 0, 1, "bool", "patent",
@@ -497,6 +503,9 @@ int mt_params_validate(const mt_params *p, mt_error *err)
         return mt_fail(err, MT_EINPUT,
                        "transfer.g_target_max_uS = %g exceeds pcm.g_max_uS = %g",
                        p->transfer.g_target_max_uS, p->pcm.g_max_uS);
+    if (p->periph.dac_bits == 1 || p->periph.adc_bits == 1)
+        return mt_fail(err, MT_EINPUT, "periph.dac_bits/adc_bits = 1: a signed converter needs "
+                                       "at least 2 bits (0 = ideal)");
     int sizes[8], n;
     int rc = params_parse_hidden(p->net.hidden, sizes, 8, &n, err);
     if (rc) return rc;

@@ -1,0 +1,171 @@
+/* test_network.c — backpropagation against finite differences, determinism across
+ * thread counts, numerical-fault detection, shared initial weights. */
+#include <stdlib.h>
+#include <string.h>
+#ifdef _OPENMP
+#include <omp.h>
+#endif
+
+#include "memtrain.h"
+#include "net/network_internal.h"
+#include "test.h"
+#include "util/rng.h"
+
+static mt_network *make_net(mt_params *p, mt_cell_kind kind, int n_in, int n_out)
+{
+    mt_network *net = NULL;
+    mt_error err;
+    int rc = mt_network_create(p, kind, n_in, n_out, &net, &err);
+    CHECK_MSG(rc == MT_OK, "mt_network_create: %s", err.message);
+    return net;
+}
+
+/* The float network's update must be -lr * dLoss/dW, for every activation. */
+TEST(float_network_gradients_match_finite_differences)
+{
+    for (int act = MT_ACT_SIGMOID; act <= MT_ACT_RELU; act++) {
+        mt_params p;
+        mt_params_default(&p);
+        strcpy(p.net.hidden, "4,3");
+        p.net.activation = (mt_activation)act;
+        p.net.init_scale = 2.0;
+        const int n_in = 5, n_out = 3, label = 1;
+        mt_network *net = make_net(&p, MT_CELL_FLOAT, n_in, n_out);
+        float x[5] = {0.9f, -0.3f, 0.0f, 0.5f, 0.7f};
+        const int L = mt_network_layers(net);
+        float *before[3], *numeric[3];
+        /* bias rows start at 0; give them values so their gradients are tested too */
+        for (int l = 0; l < L; l++) {
+            tile *t = network_tile(net, l);
+            for (int j = 0; j < t->cols; j++) t->w[(size_t)(t->rows - 1) * t->cols + j] = 0.1f * (j + 1);
+        }
+        for (int l = 0; l < L; l++) {
+            tile *t = network_tile(net, l);
+            size_t n = (size_t)t->rows * t->cols;
+            before[l] = malloc(n * sizeof(float));
+            numeric[l] = malloc(n * sizeof(float));
+            memcpy(before[l], t->w, n * sizeof(float));
+            for (size_t k = 0; k < n; k++) {
+                const float h = 1e-2f, w0 = t->w[k];
+                t->w[k] = w0 + h;
+                double up = network_loss(net, x, label, 0);
+                t->w[k] = w0 - h;
+                double down = network_loss(net, x, label, 0);
+                t->w[k] = w0;
+                numeric[l][k] = (float)((up - down) / (2 * h));
+            }
+        }
+        const float lr = 0.5f;
+        mt_error err;
+        CHECK_INT(mt_network_train_example(net, x, label, lr, 0, NULL, &err), MT_OK);
+        for (int l = 0; l < L; l++) {
+            tile *t = network_tile(net, l);
+            for (size_t k = 0; k < (size_t)t->rows * t->cols; k++) {
+                double analytic = -(t->w[k] - before[l][k]) / lr; /* dLoss/dW */
+                CHECK_MSG(fabs(analytic - numeric[l][k]) < 2e-3 + 1e-2 * fabs(numeric[l][k]),
+                          "activation %d layer %d weight %zu: backprop %g, finite difference %g", act,
+                          l, k, analytic, numeric[l][k]);
+            }
+            free(before[l]);
+            free(numeric[l]);
+        }
+        mt_network_free(net);
+    }
+}
+
+/* Train on synthetic data with 1 and 2 threads; the weights must be bit-identical. */
+static void train_synthetic(mt_cell_kind kind, int threads, float *out, size_t *out_n)
+{
+#ifdef _OPENMP
+    omp_set_num_threads(threads);
+#else
+    (void)threads;
+#endif
+    mt_params p;
+    mt_params_default(&p);
+    strcpy(p.net.hidden, "64");
+    p.transfer.interval = 150;
+    const int n_in = 300; /* 301 x 64 synapses: large enough for the parallel paths */
+    mt_network *net = make_net(&p, kind, n_in, 10);
+    float x[300];
+    mt_error err;
+    for (uint64_t k = 0; k < 400; k++) {
+        for (int i = 0; i < n_in; i++) {
+            double u = rng_uniform(rng_key(1, 0, RNG_TEST, k), (uint64_t)i);
+            x[i] = u < 0.6 ? 0.0f : (float)u; /* sparse, like MNIST */
+        }
+        int label = (int)(rng_uniform(2, k) * 10);
+        CHECK_INT(mt_network_train_example(net, x, label, 0.1, k, NULL, &err), MT_OK);
+    }
+    size_t n = 0;
+    for (int l = 0; l < mt_network_layers(net); l++) {
+        int rows, cols;
+        mt_network_layer_shape(net, l, &rows, &cols);
+        mt_network_layer_weights(net, l, out + n);
+        n += (size_t)rows * cols;
+    }
+    *out_n = n;
+    mt_network_free(net);
+}
+
+TEST(training_is_identical_with_one_and_two_threads)
+{
+    const size_t cap = 301 * 64 + 65 * 10;
+    float *a = malloc(cap * sizeof(float)), *b = malloc(cap * sizeof(float));
+    for (int kind = MT_CELL_FLOAT; kind <= MT_CELL_2PCM3T1C; kind++) {
+        size_t na, nb;
+        train_synthetic((mt_cell_kind)kind, 1, a, &na);
+        train_synthetic((mt_cell_kind)kind, 2, b, &nb);
+        CHECK_INT(na, cap);
+        CHECK_INT(nb, cap);
+        CHECK_MSG(memcmp(a, b, cap * sizeof(float)) == 0, "cell kind %d differs between 1 and 2 threads",
+                  kind);
+    }
+    free(a);
+    free(b);
+}
+
+TEST(a_nan_weight_is_reported_with_the_example_index)
+{
+    mt_params p;
+    mt_params_default(&p);
+    strcpy(p.net.hidden, "8");
+    mt_network *net = make_net(&p, MT_CELL_2PCM3T1C, 6, 3);
+    float x[6] = {1, 1, 1, 1, 1, 1};
+    mt_error err;
+    CHECK_INT(mt_network_train_example(net, x, 0, 0.1, 0, NULL, &err), MT_OK);
+    network_tile(net, 0)->w[3] = NAN;
+    CHECK_ERROR(mt_network_train_example(net, x, 0, 0.1, 1, NULL, &err), err, MT_ENUMERIC,
+                "example 1");
+    CHECK(strstr(err.message, "non-finite") != NULL);
+    CHECK(tile_find_nonfinite(network_tile(net, 0)) == 3);
+    mt_network_free(net);
+}
+
+TEST(every_cell_kind_starts_from_the_same_software_weights)
+{
+    mt_params p;
+    mt_params_default(&p);
+    strcpy(p.net.hidden, "40");
+    mt_network *twin = make_net(&p, MT_CELL_FLOAT, 100, 10);
+    mt_network *analogue = make_net(&p, MT_CELL_2PCM3T1C, 100, 10);
+    int rows, cols;
+    mt_network_layer_shape(twin, 0, &rows, &cols);
+    float *a = malloc(sizeof(float) * rows * cols), *b = malloc(sizeof(float) * rows * cols);
+    mt_network_layer_weights(twin, 0, a);
+    mt_network_layer_weights(analogue, 0, b);
+    double err2 = 0, w2 = 0;
+    for (int k = 0; k < rows * cols; k++) {
+        err2 += (a[k] - b[k]) * (a[k] - b[k]);
+        w2 += a[k] * a[k];
+        /* U(-1, 1)/sqrt(100), bias row 0 */
+        CHECK(fabsf(a[k]) <= 0.1f);
+        if (k >= (rows - 1) * cols) CHECK(a[k] == 0.0f);
+    }
+    /* the analogue copy is the same target, programmed with realistic errors */
+    CHECK_MSG(sqrt(err2 / w2) < 0.5, "programmed weights are %g (relative rms) off", sqrt(err2 / w2));
+    free(a);
+    free(b);
+    mt_network_free(twin);
+    mt_network_free(analogue);
+}

@@ -1,0 +1,82 @@
+/* test_rng.c — the counter-based streams: reproducible, independent, right moments. */
+#include <string.h>
+
+#include "test.h"
+#include "util/rng.h"
+
+TEST(rng_same_coordinates_give_same_draws)
+{
+    uint64_t k1 = rng_key(42, 3, RNG_UPDATE_ROUNDING, 1000);
+    uint64_t k2 = rng_key(42, 3, RNG_UPDATE_ROUNDING, 1000);
+    CHECK(k1 == k2);
+    for (uint64_t i = 0; i < 100; i++) CHECK(rng_bits(k1, i) == rng_bits(k2, i));
+}
+
+TEST(rng_each_coordinate_changes_the_stream)
+{
+    uint64_t base = rng_key(42, 3, RNG_UPDATE_ROUNDING, 1000);
+    CHECK(base != rng_key(43, 3, RNG_UPDATE_ROUNDING, 1000));
+    CHECK(base != rng_key(42, 4, RNG_UPDATE_ROUNDING, 1000));
+    CHECK(base != rng_key(42, 3, RNG_CAP_PULSE_NOISE, 1000));
+    CHECK(base != rng_key(42, 3, RNG_UPDATE_ROUNDING, 1001));
+    /* swapping coordinates must not collide either */
+    CHECK(rng_key(1, 2, 3, 4) != rng_key(1, 3, 2, 4));
+}
+
+TEST(rng_uniform_has_uniform_moments)
+{
+    const int n = 1000000;
+    uint64_t key = rng_key(7, 0, RNG_TEST, 0);
+    double sum = 0, sum2 = 0, sumf = 0;
+    int bins[10] = {0};
+    for (int i = 0; i < n; i++) {
+        double u = rng_uniform(key, (uint64_t)i);
+        CHECK(u > 0.0 && u < 1.0);
+        sum += u;
+        sum2 += u * u;
+        bins[(int)(u * 10)]++;
+        float uf = rng_uniform_f(key, (uint64_t)i);
+        CHECK(uf >= 0.0f && uf < 1.0f);
+        sumf += uf;
+    }
+    double mean = sum / n, var = sum2 / n - mean * mean;
+    /* standard error of the mean: sqrt(1/12/n) = 2.9e-4; allow 5 sigma */
+    CHECK_NEAR(mean, 0.5, 5 * 2.9e-4);
+    CHECK_NEAR(var, 1.0 / 12.0, 1e-3);
+    CHECK_NEAR(sumf / n, 0.5, 5 * 2.9e-4);
+    /* chi-square with 9 degrees of freedom: 99.9 % quantile is 27.9 */
+    double chi2 = 0;
+    for (int b = 0; b < 10; b++) chi2 += (bins[b] - n / 10.0) * (bins[b] - n / 10.0) / (n / 10.0);
+    CHECK_MSG(chi2 < 27.9, "chi2 = %g", chi2);
+}
+
+TEST(rng_normal_has_normal_moments)
+{
+    const int n = 1000000;
+    uint64_t key = rng_key(9, 1, RNG_TEST, 0);
+    double sum = 0, sum2 = 0, sum4 = 0;
+    int within1 = 0;
+    for (int i = 0; i < n; i++) {
+        double z = rng_normal(key, (uint64_t)i);
+        sum += z;
+        sum2 += z * z;
+        sum4 += z * z * z * z;
+        within1 += fabs(z) < 1.0;
+    }
+    CHECK_NEAR(sum / n, 0.0, 5e-3);
+    CHECK_NEAR(sum2 / n, 1.0, 5e-3);
+    CHECK_NEAR(sum4 / n, 3.0, 3e-2); /* kurtosis of a Gaussian */
+    CHECK_NEAR((double)within1 / n, 0.682689, 3e-3);
+}
+
+TEST(rng_neighbouring_streams_are_uncorrelated)
+{
+    /* Rows of one update use keys differing only in the example index. */
+    const int n = 200000;
+    uint64_t a = rng_key(1, 0, RNG_UPDATE_ROUNDING, 10);
+    uint64_t b = rng_key(1, 0, RNG_UPDATE_ROUNDING, 11);
+    double sab = 0;
+    for (int i = 0; i < n; i++) sab += (rng_uniform(a, i) - 0.5) * (rng_uniform(b, i) - 0.5);
+    /* correlation coefficient = 12 * E[(ua-.5)(ub-.5)]; its standard error is 1/sqrt(n) */
+    CHECK_NEAR(12 * sab / n, 0.0, 5.0 / sqrt(n));
+}

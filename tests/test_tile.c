@@ -1,0 +1,371 @@
+/* test_tile.c — the crossbar tile and its cells against hand-computed values and the
+ * model's equations: reads, periphery, pulse counting, leakage, transfer, polarity. */
+#include <stdlib.h>
+#include <string.h>
+
+#include "array/tile.h"
+#include "memtrain.h"
+#include "test.h"
+#include "util/rng.h"
+
+/* Parameters with every non-ideality of the periphery off. */
+static mt_params ideal_params(void)
+{
+    mt_params p;
+    mt_params_default(&p);
+    p.periph.dac_bits = 0;
+    p.periph.adc_bits = 0;
+    p.periph.out_noise = 0;
+    p.periph.input_max = 1e6;
+    p.periph.out_bound = 1e6;
+    return p;
+}
+
+/* ... and every device non-ideality off too. */
+static mt_params ideal_device_params(void)
+{
+    mt_params p = ideal_params();
+    p.cell.variability = 0;
+    p.cap.pulse_noise_rel = 0;
+    p.pcm.read_noise_rel = 0;
+    p.pcm.stuck_fraction = 0;
+    return p;
+}
+
+static tile *make_tile(const mt_params *p, mt_cell_kind kind, int rows, int cols)
+{
+    tile *t = NULL;
+    mt_error err;
+    CHECK_INT(tile_create(&t, p, kind, rows, cols, 0, &err), MT_OK);
+    return t;
+}
+
+TEST(float_tile_reads_and_updates_exactly)
+{
+    mt_params p = ideal_params();
+    tile *t = make_tile(&p, MT_CELL_FLOAT, 4, 2); /* 3 inputs + bias */
+    const float w[8] = {1, 2, -1, 0.5f, 3, -2, 0.25f, 0.125f};
+    tile_program_weights(t, w);
+    const float x[3] = {0.5f, 0.0f, -1.0f};
+    float y[2];
+    tile_forward(t, x, y, 0);
+    CHECK_NEAR(y[0], 0.5 * 1 + 0 * -1 + -1 * 3 + 0.25, 1e-6);    /* -2.25 */
+    CHECK_NEAR(y[1], 0.5 * 2 + 0 * 0.5 + -1 * -2 + 0.125, 1e-6); /* 3.125 */
+    CHECK_INT(t->n_active, 3); /* the zero input is skipped; the bias is not */
+    const float e[2] = {1.0f, -2.0f};
+    float back[3];
+    tile_backward(t, e, back, 0);
+    CHECK_NEAR(back[0], 1 * 1 + 2 * -2, 1e-6);
+    CHECK_NEAR(back[1], -1 * 1 + 0.5 * -2, 1e-6);
+    CHECK_NEAR(back[2], 3 * 1 + -2 * -2, 1e-6);
+    tile_update(t, e, 0.1f);
+    const float want[8] = {1 + 0.05f, 2 - 0.1f, -1, 0.5f, 3 - 0.1f, -2 + 0.2f, 0.25f + 0.1f, 0.125f - 0.2f};
+    for (int k = 0; k < 8; k++) CHECK_NEAR(t->w[k], want[k], 1e-6);
+    tile_free(t);
+}
+
+TEST(analogue_tile_with_ideal_periphery_reads_its_exact_weights)
+{
+    mt_params p = ideal_params();
+    const int rows = 31, cols = 17;
+    for (int kind = MT_CELL_2PCM; kind <= MT_CELL_2PCM3T1C; kind++) {
+        tile *t = make_tile(&p, (mt_cell_kind)kind, rows, cols);
+        float *target = malloc(sizeof(float) * rows * cols), *w = malloc(sizeof(float) * rows * cols);
+        for (int k = 0; k < rows * cols; k++) target[k] = (float)(rng_uniform(1, k) - 0.5);
+        tile_set_time(t, 0, 0.0);
+        tile_program_weights(t, target);
+        tile_read_weights(t, w);
+        float x[30], y[17];
+        for (int i = 0; i < rows - 1; i++) x[i] = i % 3 ? (float)rng_uniform(2, i) : 0.0f;
+        tile_forward(t, x, y, 0);
+        for (int j = 0; j < cols; j++) {
+            double want = w[(rows - 1) * cols + j];
+            for (int i = 0; i < rows - 1; i++) want += x[i] * w[i * cols + j];
+            CHECK_NEAR(y[j], want, 1e-4);
+        }
+        /* programming reaches the targets within the closed-loop tolerance (×F) */
+        double worst = 0;
+        for (int k = 0; k < rows * cols; k++) worst = fmax(worst, fabs(w[k] - target[k]));
+        CHECK_MSG(worst * p.cell.uS_per_weight < 3.0, "kind %d: worst programming error %g uS", kind,
+                  worst * p.cell.uS_per_weight);
+        free(target);
+        free(w);
+        tile_free(t);
+    }
+}
+
+TEST(periphery_quantises_inputs_and_saturates_outputs)
+{
+    mt_params p = ideal_params();
+    p.periph.dac_bits = 3; /* 3 levels per sign */
+    p.periph.input_max = 1.0;
+    p.periph.out_bound = 1.0;
+    tile *t = make_tile(&p, MT_CELL_2PCM, 3, 2);
+    const float x[2] = {0.4f, -2.0f};
+    float y[2];
+    tile_forward(t, x, y, 0);
+    CHECK_NEAR(t->x_in[0], 1.0 / 3.0, 1e-7);  /* round(0.4 * 3) / 3 */
+    CHECK_NEAR(t->x_in[1], -1.0, 0);          /* clipped to full scale */
+    /* a large weight saturates the output at the bound */
+    t->w[0] = 10.0f;
+    tile_forward(t, x, y, 0);
+    CHECK_NEAR(y[0], 1.0, 1e-6);
+    CHECK(t->counters.saturations >= 1);
+    tile_free(t);
+}
+
+TEST(output_noise_has_the_configured_sigma)
+{
+    mt_params p = ideal_params();
+    p.periph.out_noise = 0.1;
+    tile *t = make_tile(&p, MT_CELL_2PCM, 2, 1);
+    const float x[1] = {0.0f};
+    const int n = 20000;
+    double s = 0, s2 = 0;
+    for (int k = 0; k < n; k++) {
+        float y;
+        tile_forward(t, x, &y, rng_key(1, 0, RNG_OUTPUT_NOISE, (uint64_t)k));
+        s += y - t->w[0];
+        s2 += (y - t->w[0]) * (y - t->w[0]);
+    }
+    CHECK_NEAR(s / n, 0.0, 5 * 0.1 / sqrt(n));
+    CHECK_NEAR(sqrt(s2 / n), 0.1, 0.003);
+    tile_free(t);
+}
+
+/* One synapse (input row 0, column 0) of a 2pcm3t1c tile; returns pulses applied. */
+static uint64_t pulses(const tile *t) { return t->counters.cap_pulses_up + t->counters.cap_pulses_down; }
+
+TEST(update_pulse_count_is_stochastically_rounded_and_unbiased)
+{
+    mt_params p = ideal_device_params();
+    tile *t = make_tile(&p, MT_CELL_2PCM3T1C, 2, 1);
+    const float x[1] = {1.0f};
+    float y;
+    /* exactly 5 quanta: always 5 pulses on the synapse (and 5 on the bias) */
+    tile_set_time(t, 0, 0.0);
+    tile_forward(t, x, &y, 0);
+    float e = 5.0f * t->quantum;
+    tile_update(t, &e, 1.0f);
+    CHECK_INT(pulses(t), 10);
+    /* 0.3 quanta: a pulse with probability 0.3 */
+    const int n = 20000;
+    uint64_t before = pulses(t);
+    for (int k = 1; k <= n; k++) {
+        tile_set_time(t, (uint64_t)k, 0.0);
+        tile_forward(t, x, &y, 0);
+        e = (k % 2 ? 0.3f : -0.3f) * t->quantum; /* alternate so V_C stays put */
+        tile_update(t, &e, 1.0f);
+    }
+    double mean = (double)(pulses(t) - before) / (2.0 * n);
+    CHECK_NEAR(mean, 0.3, 5 * sqrt(0.21 / (2.0 * n)));
+    tile_free(t);
+}
+
+/* Weight of synapse s from the raw device state, by the cell equation. */
+static double cell_equation_weight(const tile *t, size_t s)
+{
+    const int j = (int)(s % (size_t)t->cols);
+    double v = t->cap.v_leak + t->cap_z[s] * t->decay;
+    double v_shared = t->cap.v_leak + t->shared_z * t->decay;
+    double g = v > t->cap_vt[s] ? t->cap.k * (v - t->cap_vt[s]) * (v - t->cap_vt[s]) : 0;
+    double gs = v_shared > t->shared_vt[j] ? t->cap.k * (v_shared - t->shared_vt[j]) * (v_shared - t->shared_vt[j]) : 0;
+    return (t->params.cell.significance_F * (t->g_plus[s] - t->g_minus[s]) + t->polarity * (g - gs)) /
+           t->params.cell.uS_per_weight;
+}
+
+TEST(cached_weights_follow_the_cell_equation)
+{
+    mt_params p;
+    mt_params_default(&p); /* all non-idealities on */
+    p.train.leak_sync_examples = 1;
+    const int rows = 21, cols = 9;
+    tile *t = make_tile(&p, MT_CELL_2PCM3T1C, rows, cols);
+    float *target = calloc((size_t)rows * cols, sizeof(float));
+    for (int k = 0; k < rows * cols; k++) target[k] = (float)(rng_uniform(3, k) - 0.5);
+    tile_set_time(t, 0, 0.0);
+    tile_program_weights(t, target);
+    float x[20], e[9], y[9];
+    for (int k = 1; k < 3000; k++) {
+        tile_set_time(t, (uint64_t)k, k * 1e-4);
+        for (int i = 0; i < rows - 1; i++) x[i] = (float)rng_uniform(4, (uint64_t)(k * 100 + i));
+        for (int j = 0; j < cols; j++) e[j] = (float)(rng_uniform(5, (uint64_t)(k * 100 + j)) - 0.5);
+        tile_forward(t, x, y, 0);
+        tile_update(t, e, 0.05f);
+        if (k % 1000 == 0) {
+            tile_transfer(t);
+            CHECK_INT(t->polarity, (k / 1000) % 2 ? -1 : 1);
+        }
+    }
+    tile_set_time(t, 3000, 0.3);
+    tile_forward(t, x, y, 0); /* every row is active: all re-derived */
+    for (size_t s = 0; s < (size_t)rows * cols; s++)
+        CHECK_NEAR(t->w[s], cell_equation_weight(t, s), 2e-5);
+    CHECK(t->counters.cap_pulses_up > 1000 && t->counters.cap_pulses_down > 1000);
+    CHECK_INT(t->counters.transfers, 2);
+    free(target);
+    tile_free(t);
+}
+
+TEST(leakage_follows_the_exponential)
+{
+    mt_params p = ideal_device_params();
+    p.cap.tau_s = 0.5;
+    tile *t = make_tile(&p, MT_CELL_2PCM3T1C, 3, 2);
+    float target[6] = {0};
+    tile_set_time(t, 0, 0.0);
+    tile_program_weights(t, target);
+    /* write-back may have moved V_C off v_init: record the start */
+    double v0 = t->cap.v_leak + t->cap_z[0] * t->decay;
+    const double times[] = {0.01, 0.1, 0.5, 0.9, 1.5, 2.0, 5.0};
+    for (size_t k = 0; k < sizeof times / sizeof times[0]; k++) {
+        tile_set_time(t, k + 1, times[k]);
+        double v = t->cap.v_leak + t->cap_z[0] * t->decay;
+        double want = 0.8 + (v0 - 0.8) * exp(-times[k] / 0.5);
+        CHECK_MSG(fabs(v - want) < 1e-6, "t = %g s: V_C = %.9f, expected %.9f", times[k], v, want);
+        double v_shared = t->cap.v_leak + t->shared_z * t->decay;
+        CHECK_NEAR(v_shared, 0.8 + (0.5 - 0.8) * exp(-times[k] / 0.5), 1e-6);
+    }
+    /* 10 tau: the frame was renormalised several times; V_C is at v_leak */
+    tile_set_time(t, 100, 5.0);
+    CHECK(t->decay >= 0.25);
+    tile_free(t);
+}
+
+TEST(transfer_preserves_the_weight_when_devices_are_ideal)
+{
+    mt_params p = ideal_device_params();
+    const int rows = 41, cols = 13;
+    tile *t = make_tile(&p, MT_CELL_2PCM3T1C, rows, cols);
+    float *target = malloc(sizeof(float) * rows * cols), *before = malloc(sizeof(float) * rows * cols),
+          *after = malloc(sizeof(float) * rows * cols);
+    for (int k = 0; k < rows * cols; k++) target[k] = (float)(4.0 * (rng_uniform(6, k) - 0.5));
+    tile_set_time(t, 0, 0.0);
+    tile_program_weights(t, target);
+    for (int round = 0; round < 4; round++) {
+        /* move the capacitors with some updates, then transfer */
+        float x[40], e[13], y[13];
+        for (int k = 0; k < 50; k++) {
+            tile_set_time(t, (uint64_t)(round * 100 + k), (round * 100 + k) * 1e-5);
+            for (int i = 0; i < rows - 1; i++) x[i] = (float)rng_uniform(7, (uint64_t)(k * 100 + i));
+            for (int j = 0; j < cols; j++) e[j] = (float)(rng_uniform(8, (uint64_t)(k * 100 + j)) - 0.5);
+            tile_forward(t, x, y, 0);
+            tile_update(t, e, 0.1f);
+        }
+        tile_read_weights(t, before);
+        tile_transfer(t);
+        tile_read_weights(t, after);
+        double worst = 0;
+        for (int k = 0; k < rows * cols; k++) worst = fmax(worst, fabs(after[k] - before[k]));
+        /* a pulse quantum is 0.026 µS; the secant write-back lands within about one */
+        CHECK_MSG(worst * p.cell.uS_per_weight < 0.06, "round %d: worst transfer error %g uS", round,
+                  worst * p.cell.uS_per_weight);
+        CHECK_INT(t->counters.program_failures, 0);
+    }
+    free(target);
+    free(before);
+    free(after);
+    tile_free(t);
+}
+
+TEST(transfer_resets_both_devices_for_small_positive_targets)
+{
+    /* W_transfer = W - p'(offset + bracket) in (0, offset) * p': g carries the weight. */
+    mt_params p = ideal_device_params();
+    p.transfer.polarity_inversion = 0; /* p' = +1 */
+    tile *t = make_tile(&p, MT_CELL_2PCM3T1C, 2, 1);
+    /* W = 3 µS: W_transfer = 3 - 2 = 1 µS, inside (0, 2) */
+    float target[2] = {0.3f, 1.0f};
+    tile_set_time(t, 0, 0.0);
+    tile_program_weights(t, target);
+    float w[2];
+    tile_read_weights(t, w);
+    CHECK(t->g_plus[0] == 0.0f && t->g_minus[0] == 0.0f);
+    CHECK_NEAR(w[0] * p.cell.uS_per_weight, 3.0, 0.05); /* all of it in g - g_shared */
+    /* W = 10 µS (the bias row): W_transfer = 8 µS, programmed as G+ - G- = 8/3 */
+    CHECK_NEAR(t->g_plus[1] - t->g_minus[1], 8.0 / 3.0, p.transfer.tolerance_uS);
+    CHECK_NEAR(w[1] * p.cell.uS_per_weight, 10.0, 0.05);
+    tile_free(t);
+}
+
+/* Drift of the weight of a cell with a fixed up/down asymmetry, over two transfer
+ * intervals of balanced requests (as many "increase" as "decrease"). */
+static double asymmetry_drift(int polarity_inversion, double *after_first)
+{
+    mt_params p = ideal_device_params();
+    p.transfer.polarity_inversion = polarity_inversion;
+    p.cap.step_slope_per_V = 0.0; /* constant steps: the asymmetry is the only effect */
+    tile *t = make_tile(&p, MT_CELL_2PCM3T1C, 2, 1);
+    float target[2] = {0.5f, 0.0f};
+    tile_set_time(t, 0, 0.0);
+    tile_program_weights(t, target);
+    t->cap_dv_up[0] = 1.3f * t->cap.dv_up; /* this device's pull-up is 30 % stronger */
+    t->cap_dv_down[0] = t->cap.dv_down;
+    float w0[2], w[2];
+    tile_read_weights(t, w0);
+    const float x[1] = {1.0f};
+    float y;
+    uint64_t k = 0;
+    for (int interval = 0; interval < 2; interval++) {
+        for (int i = 0; i < 400; i++, k++) {
+            tile_set_time(t, k, 0.0);
+            tile_forward(t, x, &y, 0);
+            float e = (i % 2 ? 1.0f : -1.0f) * t->quantum; /* exactly one pulse each */
+            tile_update(t, &e, 1.0f);
+        }
+        tile_transfer(t);
+        if (interval == 0) {
+            tile_read_weights(t, w);
+            *after_first = (w[0] - w0[0]) * p.cell.uS_per_weight;
+        }
+    }
+    tile_read_weights(t, w);
+    tile_free(t);
+    return (w[0] - w0[0]) * p.cell.uS_per_weight;
+}
+
+TEST(polarity_inversion_cancels_a_fixed_asymmetry_over_two_intervals)
+{
+    double first_on, first_off;
+    double on = asymmetry_drift(1, &first_on);
+    double off = asymmetry_drift(0, &first_off);
+    /* 200 up and 200 down pulses: V_C drifts by 200 (1.3 - 1) 1.5 mV = 90 mV, which is
+     * about 1.7 µS of g at the operating point */
+    CHECK_MSG(first_on > 1.0 && first_off > 1.0, "first interval drift %g / %g uS", first_on, first_off);
+    CHECK_NEAR(first_on, first_off, 0.05); /* the same until the first inversion */
+    printf("    asymmetry drift: first interval %.3f uS; after two: %.3f uS with inversion, %.3f without\n",
+           first_on, on, off);
+    CHECK_MSG(fabs(on) < 0.15 * first_on, "with inversion the drift should cancel: %g uS", on);
+    CHECK_MSG(off > 1.8 * first_off, "without inversion it should accumulate: %g uS", off);
+}
+
+TEST(pcm_only_cell_pulses_the_right_device_and_refreshes)
+{
+    mt_params p = ideal_device_params();
+    tile *t = make_tile(&p, MT_CELL_2PCM, 2, 1);
+    float target[2] = {0, 0};
+    tile_set_time(t, 0, 0.0);
+    tile_program_weights(t, target);
+    const float x[1] = {1.0f};
+    float y, e = 3.0f * t->quantum; /* three SET pulses on G+ */
+    tile_set_time(t, 1, 0.0);
+    tile_forward(t, x, &y, 0);
+    float gp = t->g_plus[0], gm = t->g_minus[0];
+    tile_update(t, &e, 1.0f);
+    CHECK(t->g_plus[0] > gp);
+    CHECK(t->g_minus[0] == gm);
+    CHECK_INT(t->counters.pcm_set_pulses_update, 6); /* synapse and bias */
+    e = -3.0f * t->quantum;
+    gp = t->g_plus[0];
+    tile_update(t, &e, 1.0f);
+    CHECK(t->g_minus[0] > gm && t->g_plus[0] == gp);
+    /* keep raising: the pair is RESET and reprogrammed before G+ passes refresh_uS + a step */
+    e = 10.0f * t->quantum;
+    for (int k = 0; k < 40; k++) {
+        tile_update(t, &e, 1.0f);
+        CHECK(t->g_plus[0] <= p.cell.refresh_uS + 2 * p.pcm.set_step_uS * 10);
+    }
+    CHECK(t->counters.refreshes > 0);
+    CHECK_NEAR(t->w[0], (t->g_plus[0] - t->g_minus[0]) / p.cell.uS_per_weight, 1e-6);
+    tile_free(t);
+}

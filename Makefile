@@ -11,9 +11,9 @@
 CC      ?= gcc
 BUILD   ?= build
 MARCH   ?= native
-OPT     ?= -O2
+OPT     ?= -O3
 WARN    := -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes -Wmissing-prototypes
-CFLAGS  := -std=c11 $(OPT) -march=$(MARCH) -g $(WARN) -fopenmp -Iinclude -Isrc \
+CFLAGS  := -std=c11 $(OPT) -march=$(MARCH) -fno-math-errno -g $(WARN) -fopenmp -Iinclude -Isrc \
            -D_POSIX_C_SOURCE=200809L -DMT_DATA_DIR='"$(CURDIR)/data"' $(EXTRA_CFLAGS)
 LDLIBS  := -lconfig -lz -lm
 LDFLAGS := -fopenmp $(EXTRA_LDFLAGS)
@@ -49,6 +49,9 @@ $(BUILD)/%.o: %.c
 	@mkdir -p $(dir $@)
 	@$(if $(Q),echo "  CC      $<")
 	$(Q)$(CC) $(CFLAGS) -MMD -MP -c $< -o $@
+
+# Objects depend on the flags too.
+$(LIB_OBJ) $(CLI_OBJ) $(TEST_OBJ): Makefile
 
 $(BUILD)/tests/%.o: CFLAGS += -DMT_SOURCE_DIR='"$(CURDIR)"'
 

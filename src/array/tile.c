@@ -119,7 +119,7 @@ static inline float read_out(const tile *t, float v, uint64_t noise_key, uint64_
                              uint64_t *saturations)
 {
     const mt_periphery_params *pp = &t->params.periph;
-    if (pp->out_noise > 0) v += (float)(pp->out_noise * rng_normal(noise_key, index));
+    if (pp->out_noise > 0) v += (float)pp->out_noise * rng_normal_fast(noise_key, index);
     if (fabsf(v) > (float)pp->out_bound) (*saturations)++;
     return periphery_quantize(v, (float)pp->out_bound, pp->adc_bits);
 }
@@ -131,7 +131,8 @@ void tile_forward(tile *t, const float *x, float *y, uint64_t noise_key)
     const mt_periphery_params *pp = &t->params.periph;
     int n = 0;
     for (int i = 0; i < rows - 1; i++) {
-        float v = analogue ? periphery_quantize(x[i], (float)pp->input_max, pp->dac_bits) : x[i];
+        float v = x[i];
+        if (analogue && v != 0.0f) v = periphery_quantize(v, (float)pp->input_max, pp->dac_bits);
         t->x_in[i] = v;
         if (v != 0.0f) t->active[n++] = i;
     }
@@ -216,17 +217,28 @@ void tile_backward(tile *t, const float *e, float *out, uint64_t noise_key)
 void tile_update(tile *t, const float *e, float lr)
 {
     const int n = t->n_active;
-    #pragma omp parallel for schedule(static) if ((long)n * t->cols > PARALLEL_MIN_SYNAPSES)
+    uint64_t up = 0, down = 0;
+    #pragma omp parallel for schedule(static) reduction(+ : up, down) \
+        if ((long)n * t->cols > PARALLEL_MIN_SYNAPSES)
     for (int a = 0; a < n; a++) {
         int i = t->active[a];
         float lr_x = lr * t->x_in[i];
+        row_pulses r = {0, 0};
         switch (t->kind) {
-        case MT_CELL_FLOAT: cell_float_update_row(t, i, lr_x, e); break;
-        case MT_CELL_2PCM: cell_pcm2_update_row(t, i, lr_x, e); break;
-        case MT_CELL_2PCM3T1C: cell_pcm2cap_update_row(t, i, lr_x, e); break;
+        case MT_CELL_FLOAT: r = cell_float_update_row(t, i, lr_x, e); break;
+        case MT_CELL_2PCM: r = cell_pcm2_update_row(t, i, lr_x, e); break;
+        case MT_CELL_2PCM3T1C: r = cell_pcm2cap_update_row(t, i, lr_x, e); break;
         }
+        up += r.up;
+        down += r.down;
     }
     t->counters.update_rows += (uint64_t)n;
+    if (t->kind == MT_CELL_2PCM) {
+        t->counters.pcm_set_pulses_update += up + down;
+    } else {
+        t->counters.cap_pulses_up += up;
+        t->counters.cap_pulses_down += down;
+    }
 }
 
 void tile_transfer(tile *t)

@@ -48,6 +48,7 @@ typedef struct tile {
     int polarity;               /* p = +1 or -1 */
     double programmed_time_s;   /* last transfer (drift reference) */
     cap3t1c_model cap;
+    int dense_pulses_exact;     /* the vectorised pulse kernel applies (see pcm2cap.c) */
     uint64_t *row_sync_example; /* rows: example index at which w was last re-derived */
     uint64_t example;           /* current example index */
     double now_s;               /* simulated time (s) */
@@ -103,20 +104,26 @@ void tile_read_weights(tile *t, float *w);
 long tile_find_nonfinite(const tile *t);
 
 /* ---- cell implementations (src/cell/) ---------------------------------------- */
+
+/* Pulses one row update applied, in the device's direction (up = conductance up). */
+typedef struct row_pulses {
+    uint64_t up, down;
+} row_pulses;
+
 int cell_float_create(tile *t);
 void cell_float_program(tile *t, const float *w_target);
-void cell_float_update_row(tile *t, int row, float lr_x, const float *e);
+row_pulses cell_float_update_row(tile *t, int row, float lr_x, const float *e);
 
 int cell_pcm2_create(tile *t);
 void cell_pcm2_program(tile *t, const float *w_target);
-void cell_pcm2_update_row(tile *t, int row, float lr_x, const float *e);
+row_pulses cell_pcm2_update_row(tile *t, int row, float lr_x, const float *e);
 void cell_pcm2_read_row(tile *t, int row, float *w);
 
 int cell_pcm2cap_create(tile *t);
 void cell_pcm2cap_program(tile *t, const float *w_target);
 void cell_pcm2cap_set_time(tile *t, double now_s);
 void cell_pcm2cap_refresh_row(tile *t, int row);
-void cell_pcm2cap_update_row(tile *t, int row, float lr_x, const float *e);
+row_pulses cell_pcm2cap_update_row(tile *t, int row, float lr_x, const float *e);
 void cell_pcm2cap_transfer(tile *t);
 void cell_pcm2cap_read_row(tile *t, int row, float *w);
 

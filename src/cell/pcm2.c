@@ -54,8 +54,6 @@ static void add_counters(mt_counters *to, const mt_counters *c)
     #pragma omp atomic
     to->program_failures += c->program_failures;
     #pragma omp atomic
-    to->pcm_set_pulses_update += c->pcm_set_pulses_update;
-    #pragma omp atomic
     to->refreshes += c->refreshes;
 }
 
@@ -78,7 +76,7 @@ void cell_pcm2_program(tile *t, const float *w_target)
     add_counters(&t->counters, &total);
 }
 
-void cell_pcm2_update_row(tile *t, int row, float lr_x, const float *e)
+row_pulses cell_pcm2_update_row(tile *t, int row, float lr_x, const float *e)
 {
     const int cols = t->cols;
     const float ws = (float)t->params.cell.uS_per_weight;
@@ -89,6 +87,7 @@ void cell_pcm2_update_row(tile *t, int row, float lr_x, const float *e)
     const uint64_t noise_key = rng_key(t->seed, (uint64_t)t->index, RNG_PCM_SET_NOISE, t->example);
     const int count_stats = t->pulse_total && t->example < t->pulse_window_end;
     mt_counters c = {0};
+    row_pulses r = {0, 0};
     for (int j = 0; j < cols; j++) {
         const size_t s = (size_t)row * cols + j;
         const float desired = a * e[j]; /* signed pulse count, before rounding */
@@ -102,7 +101,8 @@ void cell_pcm2_update_row(tile *t, int row, float lr_x, const float *e)
             for (int k = 0; k < n; k++)
                 *g = pcm_set_pulse(&t->pcm, *g, g_max,
                                    (float)rng_normal(noise_key, (s << 20) + (uint64_t)k));
-        c.pcm_set_pulses_update += (uint64_t)n;
+        if (up) r.up += (uint64_t)n;
+        else r.down += (uint64_t)n;
         if (count_stats) {
             t->pulse_total[s] += n;
             t->pulse_net[s] += up ? n : -n;
@@ -120,7 +120,8 @@ void cell_pcm2_update_row(tile *t, int row, float lr_x, const float *e)
         }
         t->w[s] = (t->g_plus[s] - t->g_minus[s]) / ws;
     }
-    add_counters(&t->counters, &c);
+    if (c.refreshes) add_counters(&t->counters, &c); /* rare: atomics cost */
+    return r;
 }
 
 void cell_pcm2_read_row(tile *t, int row, float *w)

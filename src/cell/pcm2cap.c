@@ -71,6 +71,11 @@ int cell_pcm2cap_create(tile *t)
     t->frame_time_s = 0.0;
     t->decay = t->inv_decay = 1.0;
     t->polarity = 1;
+    /* The vectorised pulse kernel sums a series valid while a whole pulse train moves
+     * V_C less than 10 % of the way to its fixed point. */
+    float dv_max = 0.0f;
+    for (size_t s = 0; s < n; s++) dv_max = fmaxf(dv_max, fmaxf(t->cap_dv_up[s], t->cap_dv_down[s]));
+    t->dense_pulses_exact = (double)t->params.cell.max_pulses_per_update * dv_max * m->lambda <= 0.1;
     /* The update quantum: nominal weight change of one up pulse at v_init. */
     t->quantum = (float)(m->dg_up_uS / t->params.cell.uS_per_weight);
     return MT_OK;
@@ -135,16 +140,30 @@ static float drift_log_now(const tile *t)
     return since > t->pcm.drift_t0_s ? (float)log(since / t->pcm.drift_t0_s) : 0.0f;
 }
 
-static void weights_of_row(tile *t, int row, float *w)
+static void weights_of_row(tile *t, int row, float *restrict w)
 {
     const int cols = t->cols;
     const float inv_ws = (float)(1.0 / t->params.cell.uS_per_weight);
-    const float p = (float)t->polarity;
+    const float p = (float)t->polarity, F = (float)t->params.cell.significance_F;
     const float drift_log = drift_log_now(t);
+    const size_t s0 = (size_t)row * cols;
+    const float *restrict z = t->cap_z + s0, *restrict vt = t->cap_vt + s0;
+    const float *restrict gp = t->g_plus + s0, *restrict gm = t->g_minus + s0;
+    const float *restrict shared = t->shared_g;
+    const float v_leak = t->cap.v_leak, decay = (float)t->decay, k = t->cap.k;
+    if (drift_log == 0.0f) {
+        /* the common case, written to vectorise: g = k (V - V_T)^2 above threshold */
+        for (int j = 0; j < cols; j++) {
+            float d = v_leak + z[j] * decay - vt[j];
+            float g = d > 0.0f ? k * d * d : 0.0f;
+            w[j] = (F * (gp[j] - gm[j]) + p * (g - shared[j])) * inv_ws;
+        }
+        return;
+    }
     for (int j = 0; j < cols; j++) {
-        size_t s = (size_t)row * cols + j;
-        float g = cap3t1c_conductance(&t->cap, cap_voltage(t, s), t->cap_vt[s]);
-        w[j] = (pcm_part(t, s, drift_log) + p * (g - t->shared_g[j])) * inv_ws;
+        size_t s = s0 + (size_t)j;
+        float g = cap3t1c_conductance(&t->cap, cap_voltage(t, s), vt[j]);
+        w[j] = (pcm_part(t, s, drift_log) + p * (g - shared[j])) * inv_ws;
     }
 }
 
@@ -161,49 +180,142 @@ void cell_pcm2cap_read_row(tile *t, int row, float *w)
 
 /* ------------------------------------------------------------------ update */
 
-void cell_pcm2cap_update_row(tile *t, int row, float lr_x, const float *e)
+/* Pulse counts of one block of a row: n_j = floor(min(|a e_j|, max) + u_j), u_j the
+ * synapse's uniform draw — stochastic rounding, unbiased below the cap.  Branch-free
+ * so that it vectorises (this loop touches every synapse of every active row).
+ * Returns whether any count is non-zero. */
+static int pulse_counts(float a, const float *restrict e, int cols, uint64_t stream_start,
+                        float max_pulses, int32_t *restrict n_out)
+{
+    int32_t any = 0;
+    for (int j = 0; j < cols; j++) {
+        uint64_t h = rng_mix64(stream_start + (uint64_t)j * RNG_GOLDEN);
+        float u = (float)(int32_t)(h >> 40) * 0x1p-24f;
+        float mag = fabsf(a * e[j]);
+        mag = mag < max_pulses ? mag : max_pulses;
+        int32_t n = (int32_t)(mag + u);
+        n_out[j] = n;
+        any |= n;
+    }
+    return any != 0;
+}
+
+#define UPDATE_BLOCK 256
+
+/* The state a block of one row's update reads and writes (arrays start at the block). */
+typedef struct pulse_block {
+    const int32_t *n;                 /* pulse counts */
+    const float *e;                   /* errors of the block's columns */
+    float *z, *w;                     /* capacitor state (leak frame), cached weight */
+    const float *vt, *dv_up, *dv_down;/* device parameters */
+    int len;
+    uint64_t noise_start;             /* stream position of the block's first noise draw */
+} pulse_block;
+
+/* Apply the pulse counts of a block to its capacitors and cached weights.  Written
+ * for the vectoriser: every lane is computed and lanes with n = 0 leave their state
+ * untouched by select, so a block costs the same whatever its pulses.  The equations
+ * are cap3t1c_pulse's (tests/test_tile.c checks they agree). */
+static void apply_pulses(const tile *t, float a, const pulse_block *b)
 {
     const cap3t1c_model *m = &t->cap;
+    const float p = (float)t->polarity;
+    const float inv_ws = (float)(1.0 / t->params.cell.uS_per_weight);
+    const float decay = (float)t->decay, inv_decay = (float)t->inv_decay;
+    const float v_leak = m->v_leak, v_init = m->v_init, v_min = m->v_min, v_max = m->v_max;
+    /* lambda = 0 (constant steps) is the limit of a tiny slope: 1e-6 /V changes a step
+     * by one part in a million per volt, below float resolution of the result. */
+    const float k = m->k, lambda = m->lambda > 1e-6f ? m->lambda : 1e-6f, inv_lambda = 1.0f / lambda;
+    const float sigma = m->pulse_noise_rel;
+    const int32_t *restrict n = b->n;
+    const float *restrict e = b->e, *restrict vt = b->vt;
+    const float *restrict dv_up = b->dv_up, *restrict dv_down = b->dv_down;
+    float *restrict z = b->z, *restrict w = b->w;
+    for (int j = 0; j < b->len; j++) {
+        const int32_t nj = n[j];
+        const int up = a * e[j] > 0.0f;
+        const float v = v_leak + z[j] * decay;
+        const float d_old = v - vt[j];
+        const float g_old = d_old > 0.0f ? k * d_old * d_old : 0.0f;
+        const float dv = up ? dv_up[j] : -dv_down[j];
+        /* nj pulses move the fraction 1 - (1 - a)^nj of the way to the step map's
+         * fixed point; with x = nj ln(1 - a) that is -expm1(x), summed as series
+         * (|x| <= 0.1 is guaranteed by the caller: error < 2e-9). */
+        const float a_dev = (up ? dv : -dv) * lambda;
+        const float x = (float)nj * -a_dev * (1.0f + a_dev * (0.5f + a_dev * (1.0f / 3.0f)));
+        const float moved =
+            -x * (1.0f + x * (0.5f + x * (1.0f / 6.0f + x * (1.0f / 24.0f + x * (1.0f / 120.0f)))));
+        const float target = v_init + (up ? inv_lambda : -inv_lambda);
+        float step = (target - v) * moved;
+        /* cycle-to-cycle noise: rng_normal_fast of this synapse's draw, inlined */
+        const uint64_t h = rng_mix64(b->noise_start + (uint64_t)j * RNG_GOLDEN);
+        const uint32_t sum = (uint32_t)(h & 0xFFFF) + (uint32_t)((h >> 16) & 0xFFFF) +
+                             (uint32_t)((h >> 32) & 0xFFFF) + (uint32_t)(h >> 48);
+        const float noise = ((float)sum * (1.0f / 65536.0f) + (2.0f / 65536.0f) - 2.0f) * 1.7320508f;
+        step *= 1.0f + sigma * noise / sqrtf((float)(nj > 1 ? nj : 1));
+        float v_new = v + step;
+        v_new = v_new > v_max ? v_max : (v_new < v_min ? v_min : v_new);
+        const float d_new = v_new - vt[j];
+        const float g_new = d_new > 0.0f ? k * d_new * d_new : 0.0f;
+        w[j] += nj ? p * (g_new - g_old) * inv_ws : 0.0f;
+        z[j] = nj ? (v_new - v_leak) * inv_decay : z[j];
+    }
+}
+
+row_pulses cell_pcm2cap_update_row(tile *t, int row, float lr_x, const float *e)
+{
     const int cols = t->cols;
     const float p = (float)t->polarity;
     const float a = lr_x * p / t->quantum; /* up pulses per unit error */
-    const float inv_ws = (float)(1.0 / t->params.cell.uS_per_weight);
-    const float decay = (float)t->decay, inv_decay = (float)t->inv_decay;
-    const int max_pulses = t->params.cell.max_pulses_per_update;
+    const float max_pulses = (float)t->params.cell.max_pulses_per_update;
     const uint64_t round_key = rng_key(t->seed, (uint64_t)t->index, RNG_UPDATE_ROUNDING, t->example);
     const uint64_t noise_key = rng_key(t->seed, (uint64_t)t->index, RNG_CAP_PULSE_NOISE, t->example);
-    const int noisy = m->pulse_noise_rel > 0.0f;
     const int count_stats = t->pulse_total && t->example < t->pulse_window_end;
-    uint64_t up_pulses = 0, down_pulses = 0;
-    for (int j = 0; j < cols; j++) {
-        const size_t s = (size_t)row * cols + j;
-        const float desired = a * e[j]; /* signed number of up pulses, before rounding */
-        const int n_raw = (int)(fabsf(desired) + rng_uniform_f(round_key, s));
-        if (n_raw == 0) continue;
-        const int n = n_raw < max_pulses ? n_raw : max_pulses;
-        const float v = m->v_leak + t->cap_z[s] * decay;
-        const float g_old = cap3t1c_conductance(m, v, t->cap_vt[s]);
-        const float noise = noisy ? (float)rng_normal(noise_key, s) : 0.0f;
-        float v_new;
-        if (desired > 0.0f) {
-            v_new = cap3t1c_pulse(m, v, t->cap_dv_up[s], n, noise);
-            up_pulses += (uint64_t)n;
-        } else {
-            v_new = cap3t1c_pulse(m, v, -t->cap_dv_down[s], n, noise);
-            down_pulses += (uint64_t)n;
+    row_pulses r = {0, 0};
+    int32_t n_block[UPDATE_BLOCK];
+    for (int j0 = 0; j0 < cols; j0 += UPDATE_BLOCK) {
+        const int len = cols - j0 < UPDATE_BLOCK ? cols - j0 : UPDATE_BLOCK;
+        const size_t s0 = (size_t)row * cols + j0;
+        /* draw index s of a key: rng_bits(key, s) = mix64(key + (s + 1) G) */
+        if (!pulse_counts(a, e + j0, len, round_key + (s0 + 1) * RNG_GOLDEN, max_pulses, n_block))
+            continue;
+        const pulse_block b = {n_block, e + j0, t->cap_z + s0, t->w + s0, t->cap_vt + s0,
+                               t->cap_dv_up + s0, t->cap_dv_down + s0, len,
+                               noise_key + (s0 + 1) * RNG_GOLDEN};
+        if (t->dense_pulses_exact) {
+            apply_pulses(t, a, &b);
+        } else { /* pulse trains too long for the series: the device function itself */
+            const cap3t1c_model *m = &t->cap;
+            for (int jj = 0; jj < len; jj++) {
+                const int nj = n_block[jj];
+                if (nj == 0) continue;
+                const size_t s = s0 + (size_t)jj;
+                const float v = m->v_leak + t->cap_z[s] * (float)t->decay;
+                const float g_old = cap3t1c_conductance(m, v, t->cap_vt[s]);
+                const float noise = m->pulse_noise_rel > 0.0f ? rng_normal_fast(noise_key, s) : 0.0f;
+                const int up = a * e[j0 + jj] > 0.0f;
+                const float v_new = cap3t1c_pulse(m, v, up ? t->cap_dv_up[s] : -t->cap_dv_down[s], nj, noise);
+                t->cap_z[s] = (v_new - m->v_leak) * (float)t->inv_decay;
+                t->w[s] += p * (cap3t1c_conductance(m, v_new, t->cap_vt[s]) - g_old) *
+                           (float)(1.0 / t->params.cell.uS_per_weight);
+            }
         }
-        t->cap_z[s] = (v_new - m->v_leak) * inv_decay;
-        t->w[s] += p * (cap3t1c_conductance(m, v_new, t->cap_vt[s]) - g_old) * inv_ws;
-        if (count_stats) {
-            /* net counts in the weight's direction, whatever the polarity */
-            t->pulse_total[s] += n;
-            t->pulse_net[s] += (desired * p > 0.0f) ? n : -n;
+        for (int jj = 0; jj < len; jj++) {
+            const uint64_t nj = (uint64_t)n_block[jj];
+            const int up = a * e[j0 + jj] > 0.0f;
+            r.up += up ? nj : 0;
+            r.down += up ? 0 : nj;
         }
+        if (count_stats)
+            for (int jj = 0; jj < len; jj++) {
+                const int nj = n_block[jj];
+                const size_t s = s0 + (size_t)jj;
+                /* net counts in the weight's direction, whatever the polarity */
+                t->pulse_total[s] += nj;
+                t->pulse_net[s] += ((a * e[j0 + jj] > 0.0f) == (p > 0.0f)) ? nj : -nj;
+            }
     }
-    #pragma omp atomic
-    t->counters.cap_pulses_up += up_pulses;
-    #pragma omp atomic
-    t->counters.cap_pulses_down += down_pulses;
+    return r;
 }
 
 /* ------------------------------------------------------------------ transfer */

@@ -10,6 +10,7 @@
 #include <time.h>
 
 #include "memtrain.h"
+#include "cli/commands.h"
 #include "train/results.h"
 #include "util/error.h"
 #include "util/params.h"
@@ -27,6 +28,7 @@ static const char *const main_help =
     "commands:\n"
     "  train     train a network on analogue cells beside its software twin\n"
     "  params    list every parameter (key, default, unit, source) or write a config\n"
+    "  bench     training and inference throughput of each cell kind (examples/s)\n"
     "  version   print the version\n"
     "  help      this text; `memtrain <command> --help` explains a command\n"
     "\n"
@@ -82,13 +84,13 @@ static const char *const params_help =
     "literature, chosen).  --markdown writes the table of docs/parameters.md.  --config\n"
     "writes a complete libconfig file of the resulting parameters, which --config reads.\n";
 
-static int fail(const mt_error *err)
+int cli_fail(const mt_error *err)
 {
     fprintf(stderr, "memtrain: %s\n", err->message);
     return err->code ? err->code : MT_EINTERNAL;
 }
 
-static int usage_error(const char *fmt, const char *arg)
+int cli_usage_error(const char *fmt, const char *arg)
 {
     fprintf(stderr, "memtrain: ");
     fprintf(stderr, fmt, arg);
@@ -111,8 +113,8 @@ static int parse_options(int argc, char **argv, options *o, const char *help, in
     for (int i = 0; i < argc; i++) {
         const char *a = argv[i];
         const char *next = i + 1 < argc ? argv[i + 1] : NULL;
-#define NEED_VALUE() do { if (!next) return usage_error("option %s needs a value", a); i++; } while (0)
-#define SET(key) do { NEED_VALUE(); if (o->n_sets >= 256) return usage_error("too many settings at %s", a); \
+#define NEED_VALUE() do { if (!next) return cli_usage_error("option %s needs a value", a); i++; } while (0)
+#define SET(key) do { NEED_VALUE(); if (o->n_sets >= 256) return cli_usage_error("too many settings at %s", a); \
                       o->sets[o->n_sets][0] = key; o->sets[o->n_sets][1] = next; o->n_sets++; } while (0)
         if (!strcmp(a, "--help") || !strcmp(a, "-h")) { fputs(help, stdout); return -1; }
         else if (!strcmp(a, "--preset")) { NEED_VALUE(); o->preset = next; }
@@ -124,10 +126,10 @@ static int parse_options(int argc, char **argv, options *o, const char *help, in
         else if (!strcmp(a, "--set")) {
             NEED_VALUE();
             const char *eq = strchr(next, '=');
-            if (!eq || eq == next) return usage_error("--set expects KEY=VALUE, got '%s'", next);
-            if (o->n_sets >= 256) return usage_error("too many settings at %s", a);
+            if (!eq || eq == next) return cli_usage_error("--set expects KEY=VALUE, got '%s'", next);
+            if (o->n_sets >= 256) return cli_usage_error("too many settings at %s", a);
             size_t klen = (size_t)(eq - next);
-            if (klen >= sizeof set_buf[0]) return usage_error("--set key too long: '%s'", next);
+            if (klen >= sizeof set_buf[0]) return cli_usage_error("--set key too long: '%s'", next);
             memcpy(set_buf[o->n_sets], next, klen);
             set_buf[o->n_sets][klen] = '\0';
             o->sets[o->n_sets][0] = set_buf[o->n_sets];
@@ -150,7 +152,7 @@ static int parse_options(int argc, char **argv, options *o, const char *help, in
             o->sets[o->n_sets][0] = "train.pulse_stats"; o->sets[o->n_sets][1] = "true"; o->n_sets++;
         }
         else if (!is_train && !strcmp(a, "--markdown")) o->markdown = 1;
-        else return usage_error("unknown option '%s'", a);
+        else return cli_usage_error("unknown option '%s'", a);
 #undef SET
 #undef NEED_VALUE
     }
@@ -214,7 +216,7 @@ static int cmd_train(int argc, char **argv)
     if (rc) return rc;
     mt_params p;
     mt_error err = {0, ""};
-    if ((rc = build_params(&o, &p, &err))) return fail(&err);
+    if ((rc = build_params(&o, &p, &err))) return cli_fail(&err);
 
     train_output out = {NULL, o.quiet, p.train.epochs, 0};
     if (o.json) {
@@ -229,7 +231,7 @@ static int cmd_train(int argc, char **argv)
         (rc = mt_dataset_load_for(&p, 0, &test, &err))) {
         mt_dataset_free(&train);
         if (out.json) fclose(out.json);
-        return fail(&err);
+        return cli_fail(&err);
     }
     if (!o.quiet) {
         static const char *const kinds[] = {"float", "2pcm", "2pcm3t1c"};
@@ -261,7 +263,7 @@ static int cmd_train(int argc, char **argv)
             return rc ? rc : MT_EOUTPUT;
         }
     }
-    return rc ? fail(&err) : MT_OK;
+    return rc ? cli_fail(&err) : MT_OK;
 }
 
 static int cmd_params(int argc, char **argv)
@@ -277,7 +279,7 @@ static int cmd_params(int argc, char **argv)
     }
     mt_params p;
     mt_error err = {0, ""};
-    if ((rc = build_params(&o, &p, &err))) return fail(&err);
+    if ((rc = build_params(&o, &p, &err))) return cli_fail(&err);
     if (o.write_config) {
         mt_params_write(&p, stdout);
         return MT_OK;
@@ -309,5 +311,6 @@ int main(int argc, char **argv)
     }
     if (!strcmp(argv[1], "train")) return cmd_train(argc - 2, argv + 2);
     if (!strcmp(argv[1], "params")) return cmd_params(argc - 2, argv + 2);
-    return usage_error("unknown command '%s'", argv[1]);
+    if (!strcmp(argv[1], "bench")) return cmd_bench(argc - 2, argv + 2);
+    return cli_usage_error("unknown command '%s'", argv[1]);
 }

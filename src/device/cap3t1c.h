@@ -66,7 +66,11 @@ static inline float cap3t1c_pulse(const cap3t1c_model *m, float v, float dv, int
         /* Fixed point of the affine step map and the fraction of the way per pulse. */
         float a = fabsf(dv) * m->lambda;
         float target = m->v_init + (dv > 0.0f ? 1.0f : -1.0f) / m->lambda;
-        float moved = n == 1 ? a : -expm1f((float)n * log1pf(-a));
+        /* fraction of the way moved by n pulses: 1 - (1 - a)^n, by repeated squaring */
+        float keep = 1.0f, base = 1.0f - a;
+        for (unsigned k = (unsigned)n; k; k >>= 1, base *= base)
+            if (k & 1u) keep *= base;
+        float moved = 1.0f - keep;
         step = (target - v) * moved;
     }
     step *= 1.0f + m->pulse_noise_rel * noise / sqrtf((float)n);

@@ -70,6 +70,23 @@ static double accuracy(mt_network *net, const mt_dataset *d, int epoch, int spli
     return d->n ? (double)right / (double)d->n : NAN;
 }
 
+/* One epoch of batch-1 SGD over `order`; counts correct predictions (made before
+ * each update) in *right. */
+static int train_epoch(mt_network *net, const mt_dataset *train, const long *order, double lr,
+                       uint64_t first_example, long *right, mt_error *err)
+{
+    *right = 0;
+    for (long k = 0; k < train->n; k++) {
+        const float *x = train->x + (size_t)order[k] * train->dim;
+        int correct = 0;
+        int rc = mt_network_train_example(net, x, train->y[order[k]], lr, first_example + (uint64_t)k,
+                                          &correct, err);
+        if (rc) return rc;
+        *right += correct;
+    }
+    return MT_OK;
+}
+
 int mt_train_run(const mt_params *p, const mt_dataset *train, const mt_dataset *test,
                  mt_epoch_callback cb, void *user, mt_epoch_result *final,
                  mt_network **analogue_out, mt_error *err)
@@ -82,8 +99,10 @@ int mt_train_run(const mt_params *p, const mt_dataset *train, const mt_dataset *
         return mt_fail(err, MT_EINPUT, "%s and %s differ in shape (%d/%d features, %d/%d classes)",
                        train->name, test->name, train->dim, test->dim, train->classes,
                        test->classes);
+    int threads = 1;
 #ifdef _OPENMP
     if (p->train.threads > 0) omp_set_num_threads(p->train.threads);
+    threads = omp_get_max_threads();
 #endif
     const mt_cell_kind kind = p->cell.kind;
     const int with_twin = p->train.twin && kind != MT_CELL_FLOAT;
@@ -94,6 +113,10 @@ int mt_train_run(const mt_params *p, const mt_dataset *train, const mt_dataset *
     if (rc == MT_OK && with_twin)
         rc = mt_network_create(p, MT_CELL_FLOAT, train->dim, train->classes, &twin, err);
 
+    /* With two or more threads the analogue network and its twin train side by side,
+     * each on its own thread: they share nothing but the read-only data, so the
+     * results are those of training them one after the other. */
+    const int side_by_side = twin && threads >= 2;
     mt_epoch_result r;
     memset(&r, 0, sizeof r);
     uint64_t example = 0;
@@ -101,15 +124,33 @@ int mt_train_run(const mt_params *p, const mt_dataset *train, const mt_dataset *
         const double start = wall_seconds();
         const double lr = train_learning_rate(&p->train, epoch);
         shuffle(order, train->n, p->train.seed, epoch);
-        long online_right = 0;
-        for (long k = 0; rc == MT_OK && k < train->n; k++, example++) {
-            const float *x = train->x + (size_t)order[k] * train->dim;
-            const int label = train->y[order[k]];
-            int correct = 0;
-            rc = mt_network_train_example(net, x, label, lr, example, &correct, err);
-            online_right += correct;
-            if (rc == MT_OK && twin)
-                rc = mt_network_train_example(twin, x, label, lr, example, NULL, err);
+        long online_right = 0, twin_right = 0;
+        int twin_rc = MT_OK;
+        mt_error twin_err = {0, ""};
+        r.twin_train_acc = r.twin_test_acc = NAN;
+        #pragma omp parallel sections num_threads(2) if (side_by_side)
+        {
+            #pragma omp section
+            {
+                rc = train_epoch(net, train, order, lr, example, &online_right, err);
+                if (rc == MT_OK) {
+                    r.train_acc = accuracy(net, train, epoch, 0);
+                    r.test_acc = accuracy(net, test, epoch, 1);
+                }
+            }
+            #pragma omp section
+            if (twin) {
+                twin_rc = train_epoch(twin, train, order, lr, example, &twin_right, &twin_err);
+                if (twin_rc == MT_OK) {
+                    r.twin_train_acc = accuracy(twin, train, epoch, 0);
+                    r.twin_test_acc = accuracy(twin, test, epoch, 1);
+                }
+            }
+        }
+        if (rc == MT_OK && twin_rc != MT_OK) {
+            *err = twin_err;
+            rc = twin_rc;
+            mt_error_prefix(err, "software twin");
         }
         if (rc) {
             char where[32];
@@ -117,14 +158,11 @@ int mt_train_run(const mt_params *p, const mt_dataset *train, const mt_dataset *
             mt_error_prefix(err, where);
             break;
         }
+        example += (uint64_t)train->n;
         r.epoch = epoch + 1;
         r.cell = cell_name(kind);
         r.lr = lr;
         r.online_acc = (double)online_right / (double)train->n;
-        r.train_acc = accuracy(net, train, epoch, 0);
-        r.test_acc = accuracy(net, test, epoch, 1);
-        r.twin_train_acc = twin ? accuracy(twin, train, epoch, 0) : NAN;
-        r.twin_test_acc = twin ? accuracy(twin, test, epoch, 1) : NAN;
         r.examples = example;
         r.counters = mt_network_counters(net);
         r.transfers = r.counters.transfers;

@@ -1,0 +1,197 @@
+/* bench.c — `memtrain bench`: training and inference throughput of each cell kind.
+ *
+ * Trains the paper's 784-250-10 network batch-1 on real MNIST images for each cell
+ * kind at 1 and 2 threads, in one process, and reports examples per second (the
+ * median of --repeats timed runs, each after --warmup untimed examples so the
+ * network is past its noisy first steps).  Timing lives here, never in the tests. */
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#ifdef _OPENMP
+#include <omp.h>
+#endif
+
+#include "cli/commands.h"
+#include "memtrain.h"
+#include "util/error.h"
+
+static const char *const bench_help =
+    "usage: memtrain bench [--json FILE] [--examples N] [--warmup N] [--repeats N]\n"
+    "                      [--threads LIST] [--cells LIST] [--set KEY=VALUE]...\n"
+    "\n"
+    "Measures training throughput (batch-1 SGD examples per second) of the paper's\n"
+    "784-250-10 network on MNIST for each cell kind and thread count, and inference\n"
+    "throughput (forward passes per second), all in one process.  Every default\n"
+    "non-ideality is on.  Reports the median of --repeats runs.\n"
+    "\n"
+    "options:\n"
+    "  --examples N    timed training examples per run (default 20000)\n"
+    "  --warmup N      untimed examples before timing (default 5000)\n"
+    "  --repeats N     timed runs per configuration (default 3)\n"
+    "  --threads LIST  comma-separated thread counts (default 1,2)\n"
+    "  --cells LIST    comma-separated cell kinds (default float,2pcm,2pcm3t1c)\n"
+    "  --set KEY=VALUE any parameter, as for train\n"
+    "  --json FILE     one JSON object per measurement: mode, cell, threads,\n"
+    "                  examples_per_s, runs (all timings)\n";
+
+static double now_s(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
+}
+
+static int cmp_double(const void *a, const void *b)
+{
+    double x = *(const double *)a, y = *(const double *)b;
+    return (x > y) - (x < y);
+}
+
+typedef struct measurement {
+    double train_rate[16], infer_rate[16];
+} measurement;
+
+/* One run: warm up, time `examples` training steps and as many forward passes. */
+static int run_once(const mt_params *p, mt_cell_kind kind, const mt_dataset *d, long warmup,
+                    long examples, double *train_rate, double *infer_rate, mt_error *err)
+{
+    mt_network *net = NULL;
+    int rc = mt_network_create(p, kind, d->dim, d->classes, &net, err);
+    if (rc) return rc;
+    uint64_t k = 0;
+    for (; rc == MT_OK && k < (uint64_t)warmup; k++)
+        rc = mt_network_train_example(net, d->x + (k % (uint64_t)d->n) * d->dim,
+                                      d->y[k % (uint64_t)d->n], p->train.lr, k, NULL, err);
+    double t0 = now_s();
+    for (long i = 0; rc == MT_OK && i < examples; i++, k++)
+        rc = mt_network_train_example(net, d->x + (k % (uint64_t)d->n) * d->dim,
+                                      d->y[k % (uint64_t)d->n], p->train.lr, k, NULL, err);
+    double t1 = now_s();
+    long right = 0;
+    for (long i = 0; rc == MT_OK && i < examples; i++)
+        right += mt_network_predict(net, d->x + (i % d->n) * d->dim, (uint64_t)i) == d->y[i % d->n];
+    double t2 = now_s();
+    *train_rate = (double)examples / (t1 - t0);
+    *infer_rate = (double)examples / (t2 - t1);
+    mt_network_free(net);
+    (void)right;
+    return rc;
+}
+
+static int parse_list(const char *text, int *out, int max, const char *const *names)
+{
+    int n = 0;
+    const char *s = text;
+    while (*s && n < max) {
+        const char *comma = strchr(s, ',');
+        size_t len = comma ? (size_t)(comma - s) : strlen(s);
+        if (names) {
+            int found = -1;
+            for (int k = 0; names[k]; k++)
+                if (strlen(names[k]) == len && !strncmp(names[k], s, len)) found = k;
+            if (found < 0) return -1;
+            out[n++] = found;
+        } else {
+            char *end;
+            long v = strtol(s, &end, 10);
+            if (end != s + len || v < 1 || v > 1024) return -1;
+            out[n++] = (int)v;
+        }
+        s += len + (comma ? 1 : 0);
+    }
+    return n;
+}
+
+int cmd_bench(int argc, char **argv)
+{
+    static const char *const kind_names[] = {"float", "2pcm", "2pcm3t1c", NULL};
+    long examples = 20000, warmup = 5000;
+    int repeats = 3;
+    int threads[8] = {1, 2}, n_threads = 2;
+    int kinds[3] = {0, 1, 2}, n_kinds = 3;
+    const char *json_path = NULL;
+    mt_params p;
+    mt_params_default(&p);
+    mt_error err = {0, ""};
+    for (int i = 0; i < argc; i++) {
+        const char *a = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
+        if (!strcmp(a, "--help") || !strcmp(a, "-h")) {
+            fputs(bench_help, stdout);
+            return MT_OK;
+        }
+        if (!v) return cli_usage_error("option %s needs a value", a);
+        i++;
+        if (!strcmp(a, "--json")) json_path = v;
+        else if (!strcmp(a, "--examples")) examples = strtol(v, NULL, 10);
+        else if (!strcmp(a, "--warmup")) warmup = strtol(v, NULL, 10);
+        else if (!strcmp(a, "--repeats")) repeats = (int)strtol(v, NULL, 10);
+        else if (!strcmp(a, "--threads")) {
+            if ((n_threads = parse_list(v, threads, 8, NULL)) < 1)
+                return cli_usage_error("--threads: expected a list like 1,2, got '%s'", v);
+        } else if (!strcmp(a, "--cells")) {
+            if ((n_kinds = parse_list(v, kinds, 3, kind_names)) < 1)
+                return cli_usage_error("--cells: expected kinds among float,2pcm,2pcm3t1c, got '%s'", v);
+        } else if (!strcmp(a, "--set")) {
+            const char *eq = strchr(v, '=');
+            if (!eq) return cli_usage_error("--set expects KEY=VALUE, got '%s'", v);
+            char key[256];
+            snprintf(key, sizeof key, "%.*s", (int)(eq - v), v);
+            if (mt_params_set(&p, key, eq + 1, "--set", &err)) return cli_fail(&err);
+        } else return cli_usage_error("unknown option '%s'", a);
+    }
+    if (examples < 1 || warmup < 0 || repeats < 1 || repeats > 16)
+        return cli_usage_error("%s", "--examples >= 1, --warmup >= 0, --repeats in 1..16");
+    if (mt_params_validate(&p, &err)) return cli_fail(&err);
+    FILE *json = NULL;
+    if (json_path && !(json = fopen(json_path, "w"))) {
+        fprintf(stderr, "memtrain: --json %s: cannot write\n", json_path);
+        return MT_EOUTPUT;
+    }
+    mt_dataset d = {0};
+    p.data.train_limit = warmup + examples < 60000 ? warmup + examples : 60000;
+    if (mt_dataset_load_for(&p, 1, &d, &err)) {
+        if (json) fclose(json);
+        return cli_fail(&err);
+    }
+    printf("memtrain bench: %s %d-%s-%d, batch 1, %ld timed examples after %ld warm-up, median of %d\n",
+           p.data.dataset, d.dim, p.net.hidden, d.classes, examples, warmup, repeats);
+    printf("%-9s %7s %16s %16s\n", "cell", "threads", "train ex/s", "inference ex/s");
+    int rc = MT_OK;
+    for (int ki = 0; ki < n_kinds && rc == MT_OK; ki++)
+        for (int ti = 0; ti < n_threads && rc == MT_OK; ti++) {
+#ifdef _OPENMP
+            omp_set_num_threads(threads[ti]);
+#endif
+            measurement m;
+            for (int r = 0; r < repeats && rc == MT_OK; r++)
+                rc = run_once(&p, (mt_cell_kind)kinds[ki], &d, warmup, examples, &m.train_rate[r],
+                              &m.infer_rate[r], &err);
+            if (rc) break;
+            double tr[16], in[16];
+            memcpy(tr, m.train_rate, sizeof tr);
+            memcpy(in, m.infer_rate, sizeof in);
+            qsort(tr, (size_t)repeats, sizeof *tr, cmp_double);
+            qsort(in, (size_t)repeats, sizeof *in, cmp_double);
+            double train_median = tr[repeats / 2], infer_median = in[repeats / 2];
+            printf("%-9s %7d %16.0f %16.0f\n", kind_names[kinds[ki]], threads[ti], train_median,
+                   infer_median);
+            fflush(stdout);
+            for (int mode = 0; json && mode < 2; mode++) {
+                fprintf(json, "{\"mode\":\"%s\",\"cell\":\"%s\",\"threads\":%d,\"examples_per_s\":%.1f,\"runs\":[",
+                        mode ? "inference" : "train", kind_names[kinds[ki]], threads[ti],
+                        mode ? infer_median : train_median);
+                for (int r = 0; r < repeats; r++)
+                    fprintf(json, "%s%.1f", r ? "," : "", mode ? m.infer_rate[r] : m.train_rate[r]);
+                fprintf(json, "],\"examples\":%ld,\"warmup\":%ld,\"network\":\"%d-%s-%d\"}\n", examples,
+                        warmup, d.dim, p.net.hidden, d.classes);
+            }
+        }
+    mt_dataset_free(&d);
+    if (json && fclose(json) != 0) {
+        fprintf(stderr, "memtrain: --json %s: write failed\n", json_path);
+        return MT_EOUTPUT;
+    }
+    return rc ? cli_fail(&err) : MT_OK;
+}

@@ -78,7 +78,8 @@ check: $(BIN) $(TESTBIN)
 test: check
 
 paper: $(BIN)
-	$(BIN) train --preset mnist --cell 2pcm3t1c --json results/paper-mnist.jsonl
+	@mkdir -p results
+	$(BIN) train --preset mnist --cell 2pcm3t1c --pulse-stats --json results/paper-mnist.jsonl
 
 # Regenerate the generated parts of docs/.
 docs: $(BIN)

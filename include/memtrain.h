@@ -181,6 +181,11 @@ typedef struct mt_train_params {
     int twin;                  /* also train the float twin */
 } mt_train_params;
 
+/* Assumptions of the energy, area and throughput model (src/cost, docs/cost.md). */
+typedef struct mt_cost_params {
+    double gpu_tops;           /* GPU compared against: throughput (TOPS) */
+} mt_cost_params;
+
 typedef struct mt_params {
     mt_cap3t1c_params cap;
     mt_pcm_params pcm;
@@ -190,6 +195,7 @@ typedef struct mt_params {
     mt_net_params net;
     mt_data_params data;
     mt_train_params train;
+    mt_cost_params cost;
 } mt_params;
 
 /* Fill p with every documented default (docs/parameters.md). */

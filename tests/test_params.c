@@ -27,15 +27,16 @@ TEST(params_defaults_are_the_documented_paper_values)
 
 TEST(params_every_entry_is_documented)
 {
-    size_t n;
-    const param_def *t = params_table(&n);
+    size_t n = params_count();
     CHECK(n > 40);
     for (size_t i = 0; i < n; i++) {
-        CHECK_MSG(strchr(t[i].key, '.') != NULL, "%s has no section", t[i].key);
-        CHECK_MSG(t[i].unit && t[i].unit[0], "%s has no unit", t[i].key);
-        CHECK_MSG(t[i].source && t[i].source[0], "%s has no source", t[i].key);
-        CHECK_MSG(t[i].help && strlen(t[i].help) > 10, "%s has no explanation", t[i].key);
-        for (size_t k = 0; k < i; k++) CHECK_MSG(strcmp(t[i].key, t[k].key) != 0, "%s twice", t[i].key);
+        const param_def *d = params_entry(i);
+        CHECK_MSG(strchr(d->key, '.') != NULL, "%s has no section", d->key);
+        CHECK_MSG(d->unit && d->unit[0], "%s has no unit", d->key);
+        CHECK_MSG(d->source && d->source[0], "%s has no source", d->key);
+        CHECK_MSG(d->help && strlen(d->help) > 10, "%s has no explanation", d->key);
+        for (size_t k = 0; k < i; k++)
+            CHECK_MSG(strcmp(d->key, params_entry(k)->key) != 0, "%s twice", d->key);
     }
 }
 
@@ -162,13 +163,12 @@ TEST(params_written_config_reads_back_identically)
     fclose(f);
     mt_params_default(&b);
     CHECK_INT(mt_params_load_file(&b, path, &err), MT_OK);
-    size_t n;
-    const param_def *t = params_table(&n);
-    for (size_t i = 0; i < n; i++) {
+    for (size_t i = 0; i < params_count(); i++) {
+        const param_def *d = params_entry(i);
         char va[600], vb[600];
-        params_format_value(&a, &t[i], va, sizeof va);
-        params_format_value(&b, &t[i], vb, sizeof vb);
-        CHECK_MSG(strcmp(va, vb) == 0, "%s: wrote %s, read %s", t[i].key, va, vb);
+        params_format_value(&a, d, va, sizeof va);
+        params_format_value(&b, d, vb, sizeof vb);
+        CHECK_MSG(strcmp(va, vb) == 0, "%s: wrote %s, read %s", d->key, va, vb);
     }
 }
 

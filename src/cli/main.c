@@ -284,13 +284,12 @@ static int cmd_params(int argc, char **argv)
         mt_params_write(&p, stdout);
         return MT_OK;
     }
-    size_t n;
-    const param_def *table = params_table(&n);
-    for (size_t i = 0; i < n; i++) {
+    for (size_t i = 0; i < params_count(); i++) {
+        const param_def *d = params_entry(i);
         char value[600];
-        params_format_value(&p, &table[i], value, sizeof value);
-        printf("%-30s %-12s %-8s %-10s %s\n", table[i].key, value[0] ? value : "\"\"",
-               table[i].unit, table[i].source, table[i].help);
+        params_format_value(&p, d, value, sizeof value);
+        printf("%-30s %-12s %-8s %-10s %s\n", d->key, value[0] ? value : "\"\"", d->unit,
+               d->source, d->help);
     }
     printf("\npresets:");
     for (const char *const *name = mt_preset_names(); *name; name++)

@@ -22,6 +22,7 @@
 #include <string.h>
 #include <strings.h>
 
+#include "cost/cost_params.h"
 #include "util/error.h"
 
 static const char *const cell_kind_names[] = {"float", "2pcm", "2pcm3t1c", NULL};
@@ -124,7 +125,7 @@ static const param_def table[] = {
  "closed-loop SET-pulse budget per pair and transfer", NULL},
 {"transfer.writeback_iterations", P_INT, OFF(transfer.writeback_iterations), 0, "4", 1, 100, "iterations",
  "chosen", "write-back rounds: nominal pulses, read g, correct the device's own step error (1 = open loop)", NULL},
-{"transfer.reset_before_program", P_BOOL, OFF(transfer.reset_before_program), 0, "false", 0, 1, "bool",
+{"transfer.reset_before_program", P_BOOL, OFF(transfer.reset_before_program), 0, "true", 0, 1, "bool",
  "chosen", "RESET both PCM devices before programming at every transfer (false: program-and-verify from the current state, RESET only when a device must exceed cell.refresh_uS)", NULL},
 {"transfer.g_target_max_uS", P_DOUBLE, OFF(transfer.g_target_max_uS), 0, "20", 0, 1e4, "uS", "paper",
  "largest |G+ - G-| programmed; control degrades above ~20 uS", NULL},
@@ -175,18 +176,21 @@ static const param_def table[] = {
 };
 /* clang-format on */
 
-static const size_t table_len = sizeof table / sizeof table[0];
+static const size_t core_len = sizeof table / sizeof table[0];
 
-const param_def *params_table(size_t *count)
+/* The cost model keeps its assumptions in its own table (src/cost/cost_params.c);
+ * together they are one parameter list. */
+size_t params_count(void) { return core_len + cost_param_count; }
+
+const param_def *params_entry(size_t i)
 {
-    *count = table_len;
-    return table;
+    return i < core_len ? &table[i] : &cost_param_table[i - core_len];
 }
 
 const param_def *params_find(const char *key)
 {
-    for (size_t i = 0; i < table_len; i++)
-        if (strcmp(table[i].key, key) == 0) return &table[i];
+    for (size_t i = 0; i < params_count(); i++)
+        if (strcmp(params_entry(i)->key, key) == 0) return params_entry(i);
     return NULL;
 }
 
@@ -296,10 +300,10 @@ int mt_params_set(mt_params *p, const char *key, const char *value, const char *
         /* Suggest the closest key sharing the section, the most common typo. */
         const char *dot = strchr(key, '.');
         size_t sec = dot ? (size_t)(dot - key) : 0;
-        for (size_t i = 0; sec && i < table_len; i++)
-            if (strncmp(table[i].key, key, sec + 1) == 0 && strcasecmp(table[i].key, key) == 0)
+        for (size_t i = 0; sec && i < params_count(); i++)
+            if (strncmp(params_entry(i)->key, key, sec + 1) == 0 && strcasecmp(params_entry(i)->key, key) == 0)
                 return mt_fail(err, MT_EINPUT, "%s: unknown parameter '%s' (did you mean '%s'?)",
-                               origin ? origin : "parameter", key, table[i].key);
+                               origin ? origin : "parameter", key, params_entry(i)->key);
         return mt_fail(err, MT_EINPUT,
                        "%s: unknown parameter '%s' (memtrain params lists them all)",
                        origin ? origin : "parameter", key);
@@ -310,9 +314,9 @@ int mt_params_set(mt_params *p, const char *key, const char *value, const char *
 void mt_params_default(mt_params *p)
 {
     memset(p, 0, sizeof *p);
-    for (size_t i = 0; i < table_len; i++) {
+    for (size_t i = 0; i < params_count(); i++) {
         mt_error err;
-        if (params_set_def(p, &table[i], table[i].def, "default", &err) != MT_OK) abort();
+        if (params_set_def(p, params_entry(i), params_entry(i)->def, "default", &err) != MT_OK) abort();
     }
 }
 
@@ -523,22 +527,23 @@ void mt_params_write(const mt_params *p, FILE *f)
     fprintf(f, "# memtrain parameters (libconfig syntax); memtrain params --markdown documents each.\n");
     const char *section = "";
     size_t section_len = 0;
-    for (size_t i = 0; i < table_len; i++) {
-        const char *dot = strchr(table[i].key, '.');
-        size_t len = (size_t)(dot - table[i].key);
-        if (len != section_len || strncmp(section, table[i].key, len) != 0) {
+    for (size_t i = 0; i < params_count(); i++) {
+        const param_def *d = params_entry(i);
+        const char *dot = strchr(d->key, '.');
+        size_t len = (size_t)(dot - d->key);
+        if (len != section_len || strncmp(section, d->key, len) != 0) {
             if (section_len) fprintf(f, "};\n");
-            section = table[i].key;
+            section = d->key;
             section_len = len;
             fprintf(f, "%.*s = {\n", (int)len, section);
         }
         char value[600];
-        params_format_value(p, &table[i], value, sizeof value);
-        int quoted = table[i].type == P_STRING || table[i].type == P_ENUM || table[i].type == P_U64;
+        params_format_value(p, d, value, sizeof value);
+        int quoted = d->type == P_STRING || d->type == P_ENUM || d->type == P_U64;
         /* libconfig needs a decimal point or exponent to read a float as float. */
-        if (table[i].type == P_DOUBLE && !strpbrk(value, ".eEn")) strcat(value, ".0");
+        if (d->type == P_DOUBLE && !strpbrk(value, ".eEn")) strcat(value, ".0");
         fprintf(f, "  %-26s = %s%s%s;  # %s\n", dot + 1, quoted ? "\"" : "", value,
-                quoted ? "\"" : "", table[i].unit);
+                quoted ? "\"" : "", d->unit);
     }
     if (section_len) fprintf(f, "};\n");
 }
@@ -547,8 +552,8 @@ void mt_params_write_markdown(FILE *f)
 {
     fprintf(f, "| parameter | default | unit | range | source | meaning |\n");
     fprintf(f, "|---|---|---|---|---|---|\n");
-    for (size_t i = 0; i < table_len; i++) {
-        const param_def *d = &table[i];
+    for (size_t i = 0; i < params_count(); i++) {
+        const param_def *d = params_entry(i);
         char range[128] = "";
         if (d->type == P_DOUBLE) snprintf(range, sizeof range, "%g … %g", d->min, d->max);
         else if (d->type == P_INT || d->type == P_LONG)

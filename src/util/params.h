@@ -22,7 +22,9 @@ typedef struct param_def {
     const char *const *enum_names; /* P_ENUM: NULL-terminated names, index = value */
 } param_def;
 
-const param_def *params_table(size_t *count);
+/* Every parameter: params_entry(0 .. params_count() - 1), in documentation order. */
+size_t params_count(void);
+const param_def *params_entry(size_t i);
 const param_def *params_find(const char *key);
 int params_set_def(mt_params *p, const param_def *d, const char *value, const char *origin,
                    mt_error *err);

@@ -252,7 +252,7 @@ static int cmd_train(int argc, char **argv)
                 if (!o.quiet) results_print_pulse_summary(stdout, &ps[n_ps]);
                 n_ps++;
             }
-        if (out.json) results_json_final(out.json, &final, now_seconds() - start, ps, n_ps);
+        if (out.json) results_json_final(out.json, &final, net, now_seconds() - start, ps, n_ps);
     }
     mt_network_free(net);
     mt_dataset_free(&train);

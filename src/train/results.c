@@ -138,12 +138,19 @@ void results_print_pulse_summary(FILE *f, const pulse_summary *s)
             s->mean_total_pulsed, s->mean_abs_net_pulsed);
 }
 
-void results_json_final(FILE *f, const mt_epoch_result *r, double seconds_total,
-                        const pulse_summary *pulses, int n_pulses)
+void results_json_final(FILE *f, const mt_epoch_result *r, const mt_network *net,
+                        double seconds_total, const pulse_summary *pulses, int n_pulses)
 {
     fputs("{\"final\":true,", f);
     epoch_fields(f, r);
     field(f, "test_diff_pp", 100 * (r->test_acc - r->twin_test_acc));
+    fputs(",\"layers\":[", f);
+    for (int l = 0; net && l < mt_network_layers(net); l++) {
+        int rows, cols;
+        mt_network_layer_shape(net, l, &rows, &cols);
+        fprintf(f, "%s[%d,%d]", l ? "," : "", rows, cols);
+    }
+    fputc(']', f);
     fputs(",\"pulse_stats\":[", f);
     for (int k = 0; k < n_pulses; k++) {
         const pulse_summary *s = &pulses[k];

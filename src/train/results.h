@@ -27,10 +27,11 @@ typedef struct pulse_summary {
 int results_pulse_summary(const mt_network *net, int layer, long window, pulse_summary *out);
 void results_print_pulse_summary(FILE *f, const pulse_summary *s);
 
-/* The final object: the last epoch's numbers plus "final": true, the run's
- * totals and the pulse summaries. */
-void results_json_final(FILE *f, const mt_epoch_result *r, double seconds_total,
-                        const pulse_summary *pulses, int n_pulses);
+/* The final object: the last epoch's numbers plus "final": true, the network's
+ * layer shapes ("layers": [[rows, cols], ...]), the run's totals and the pulse
+ * summaries.  net may be NULL. */
+void results_json_final(FILE *f, const mt_epoch_result *r, const mt_network *net,
+                        double seconds_total, const pulse_summary *pulses, int n_pulses);
 
 /* Write counters as a JSON object (no trailing newline). */
 void results_json_counters(FILE *f, const mt_counters *c);

@@ -452,10 +452,16 @@ int mt_params_apply_preset(mt_params *p, const char *name, mt_error *err)
         }
         return MT_OK;
     }
+    for (const char *const *c = cost_preset_names(); *c; c++)
+        if (strcmp(*c, name) == 0) return cost_apply_preset(p, name, err);
     char names[256] = "";
     for (size_t i = 0; i < sizeof presets / sizeof presets[0]; i++) {
         size_t len = strlen(names);
         snprintf(names + len, sizeof names - len, "%s%s", i ? ", " : "", presets[i].name);
+    }
+    for (const char *const *c = cost_preset_names(); *c; c++) {
+        size_t len = strlen(names);
+        snprintf(names + len, sizeof names - len, ", %s", *c);
     }
     return mt_fail(err, MT_EINPUT, "unknown preset '%s' (known: %s)", name, names);
 }

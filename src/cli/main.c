@@ -99,23 +99,36 @@ int cli_usage_error(const char *fmt, const char *arg)
 }
 
 /* Options shared by train and params: everything that sets parameters. */
+#define MAX_SETTINGS 256
+
 typedef struct options {
     const char *preset, *config, *json;
-    const char *sets[256][2];
+    const char *sets[MAX_SETTINGS][3]; /* key, value, where it came from (--set or a flag) */
     int n_sets;
     int quiet, markdown, write_config;
 } options;
 
+static int add_setting(options *o, const char *key, const char *value, const char *origin)
+{
+    if (o->n_sets >= MAX_SETTINGS)
+        return cli_usage_error("too many settings (at most %s)", "256");
+    o->sets[o->n_sets][0] = key;
+    o->sets[o->n_sets][1] = value;
+    o->sets[o->n_sets][2] = origin;
+    o->n_sets++;
+    return MT_OK;
+}
+
 /* Parse argv into o; returns -1 when help was printed, else a status. */
 static int parse_options(int argc, char **argv, options *o, const char *help, int is_train)
 {
-    static char set_buf[256][512];
+    static char set_buf[MAX_SETTINGS][512];
+    int rc;
     for (int i = 0; i < argc; i++) {
         const char *a = argv[i];
         const char *next = i + 1 < argc ? argv[i + 1] : NULL;
 #define NEED_VALUE() do { if (!next) return cli_usage_error("option %s needs a value", a); i++; } while (0)
-#define SET(key) do { NEED_VALUE(); if (o->n_sets >= 256) return cli_usage_error("too many settings at %s", a); \
-                      o->sets[o->n_sets][0] = key; o->sets[o->n_sets][1] = next; o->n_sets++; } while (0)
+#define SET(key) do { NEED_VALUE(); if ((rc = add_setting(o, key, next, a))) return rc; } while (0)
         if (!strcmp(a, "--help") || !strcmp(a, "-h")) { fputs(help, stdout); return -1; }
         else if (!strcmp(a, "--preset")) { NEED_VALUE(); o->preset = next; }
         else if (!strcmp(a, "--config")) {
@@ -127,14 +140,12 @@ static int parse_options(int argc, char **argv, options *o, const char *help, in
             NEED_VALUE();
             const char *eq = strchr(next, '=');
             if (!eq || eq == next) return cli_usage_error("--set expects KEY=VALUE, got '%s'", next);
-            if (o->n_sets >= 256) return cli_usage_error("too many settings at %s", a);
+            if (o->n_sets >= MAX_SETTINGS) return cli_usage_error("too many settings (at most %s)", "256");
             size_t klen = (size_t)(eq - next);
             if (klen >= sizeof set_buf[0]) return cli_usage_error("--set key too long: '%s'", next);
             memcpy(set_buf[o->n_sets], next, klen);
             set_buf[o->n_sets][klen] = '\0';
-            o->sets[o->n_sets][0] = set_buf[o->n_sets];
-            o->sets[o->n_sets][1] = eq + 1;
-            o->n_sets++;
+            if ((rc = add_setting(o, set_buf[o->n_sets], eq + 1, "--set"))) return rc;
         }
         else if (is_train && !strcmp(a, "--cell")) SET("cell.kind");
         else if (is_train && !strcmp(a, "--epochs")) SET("train.epochs");
@@ -146,10 +157,10 @@ static int parse_options(int argc, char **argv, options *o, const char *help, in
         else if (is_train && !strcmp(a, "--json")) { NEED_VALUE(); o->json = next; }
         else if (is_train && !strcmp(a, "--quiet")) o->quiet = 1;
         else if (is_train && !strcmp(a, "--no-twin")) {
-            o->sets[o->n_sets][0] = "train.twin"; o->sets[o->n_sets][1] = "false"; o->n_sets++;
+            if ((rc = add_setting(o, "train.twin", "false", a))) return rc;
         }
         else if (is_train && !strcmp(a, "--pulse-stats")) {
-            o->sets[o->n_sets][0] = "train.pulse_stats"; o->sets[o->n_sets][1] = "true"; o->n_sets++;
+            if ((rc = add_setting(o, "train.pulse_stats", "true", a))) return rc;
         }
         else if (!is_train && !strcmp(a, "--markdown")) o->markdown = 1;
         else return cli_usage_error("unknown option '%s'", a);
@@ -157,18 +168,6 @@ static int parse_options(int argc, char **argv, options *o, const char *help, in
 #undef NEED_VALUE
     }
     return MT_OK;
-}
-
-/* Flags named after parameters are reported as the flag, not the key. */
-static const char *origin_of(const char *key)
-{
-    static const char *const map[][2] = {
-        {"cell.kind", "--cell"}, {"train.epochs", "--epochs"}, {"data.train_limit", "--train-limit"},
-        {"data.test_limit", "--test-limit"}, {"train.seed", "--seed"}, {"train.threads", "--threads"},
-        {"data.dir", "--data"}};
-    for (size_t i = 0; i < sizeof map / sizeof map[0]; i++)
-        if (!strcmp(map[i][0], key)) return map[i][1];
-    return "--set";
 }
 
 static int build_params(const options *o, mt_params *p, mt_error *err)
@@ -179,7 +178,7 @@ static int build_params(const options *o, mt_params *p, mt_error *err)
         return mt_error_prefix(err, "--preset");
     if (o->config && (rc = mt_params_load_file(p, o->config, err))) return rc;
     for (int k = 0; k < o->n_sets; k++)
-        if ((rc = mt_params_set(p, o->sets[k][0], o->sets[k][1], origin_of(o->sets[k][0]), err)))
+        if ((rc = mt_params_set(p, o->sets[k][0], o->sets[k][1], o->sets[k][2], err)))
             return rc;
     return mt_params_validate(p, err);
 }
@@ -248,7 +247,10 @@ static int cmd_train(int argc, char **argv)
         pulse_summary ps[16];
         int n_ps = 0;
         for (int l = 0; net && l < mt_network_layers(net) && n_ps < 16; l++)
-            if (results_pulse_summary(net, l, p.train.pulse_window, &ps[n_ps])) {
+            if (results_pulse_summary(net, l,
+                                      final.examples < (uint64_t)p.train.pulse_window
+                                          ? (long)final.examples : p.train.pulse_window,
+                                      &ps[n_ps])) {
                 if (!o.quiet) results_print_pulse_summary(stdout, &ps[n_ps]);
                 n_ps++;
             }

@@ -21,6 +21,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <sys/stat.h>
 
 #include "cost/cost_params.h"
 #include "util/error.h"
@@ -256,7 +257,7 @@ int params_set_def(mt_params *p, const param_def *d, const char *value, const ch
             return mt_fail(err, MT_EINPUT, "%s: %s = '%s' is not a non-negative integer", o, d->key,
                            value);
         errno = 0;
-        unsigned long long v = strtoull(value, &end, 0);
+        unsigned long long v = strtoull(value, &end, 10);
         if (*end != '\0' || errno == ERANGE)
             return mt_fail(err, MT_EINPUT, "%s: %s = '%s' is not a non-negative integer", o, d->key,
                            value);
@@ -372,21 +373,10 @@ static int apply_setting(mt_params *p, config_setting_t *s, const char *prefix, 
     return mt_params_set(p, key, text, origin, err);
 }
 
-int mt_params_load_file(mt_params *p, const char *path, mt_error *err)
+/* Apply a parsed configuration; `path` names it in messages. */
+static int load_config(mt_params *p, config_t *cfg, const char *path, mt_error *err)
 {
-    FILE *f = fopen(path, "r");
-    if (!f) return mt_fail(err, MT_EINPUT, "%s: cannot open: %s", path, strerror(errno));
-    config_t cfg;
-    config_init(&cfg);
-    int ok = config_read(&cfg, f);
-    fclose(f);
-    if (!ok) {
-        int rc = mt_fail(err, MT_EINPUT, "%s:%d: %s", path, config_error_line(&cfg),
-                         config_error_text(&cfg));
-        config_destroy(&cfg);
-        return rc;
-    }
-    config_setting_t *root = config_root_setting(&cfg);
+    config_setting_t *root = config_root_setting(cfg);
     int rc = MT_OK;
     /* A preset comes first so that the file's own settings override it. */
     config_setting_t *preset = config_setting_get_member(root, "preset");
@@ -403,6 +393,38 @@ int mt_params_load_file(mt_params *p, const char *path, mt_error *err)
         if (s == preset) continue;
         rc = apply_setting(p, s, "", path, err);
     }
+    return rc;
+}
+
+int mt_params_load_file(mt_params *p, const char *path, mt_error *err)
+{
+    FILE *f = fopen(path, "r");
+    if (!f) return mt_fail(err, MT_EINPUT, "%s: cannot open: %s", path, strerror(errno));
+    /* libconfig's scanner exits the process on a read error (e.g. a directory) */
+    struct stat st;
+    if (fstat(fileno(f), &st) != 0 || !S_ISREG(st.st_mode)) {
+        fclose(f);
+        return mt_fail(err, MT_EINPUT, "%s: not a regular file", path);
+    }
+    config_t cfg;
+    config_init(&cfg);
+    int ok = config_read(&cfg, f);
+    fclose(f);
+    int rc = ok ? load_config(p, &cfg, path, err)
+                : mt_fail(err, MT_EINPUT, "%s:%d: %s", path, config_error_line(&cfg),
+                          config_error_text(&cfg));
+    config_destroy(&cfg);
+    return rc;
+}
+
+int params_load_string(mt_params *p, const char *text, const char *origin, mt_error *err)
+{
+    config_t cfg;
+    config_init(&cfg);
+    int rc = config_read_string(&cfg, text)
+                 ? load_config(p, &cfg, origin, err)
+                 : mt_fail(err, MT_EINPUT, "%s:%d: %s", origin, config_error_line(&cfg),
+                           config_error_text(&cfg));
     config_destroy(&cfg);
     return rc;
 }
@@ -545,11 +567,24 @@ void mt_params_write(const mt_params *p, FILE *f)
         }
         char value[600];
         params_format_value(p, d, value, sizeof value);
-        int quoted = d->type == P_STRING || d->type == P_ENUM || d->type == P_U64;
-        /* libconfig needs a decimal point or exponent to read a float as float. */
+        /* libconfig needs a decimal point or exponent to read a float as float, an L
+         * suffix for integers beyond 32 bits, and escapes for quote and backslash. */
         if (d->type == P_DOUBLE && !strpbrk(value, ".eEn")) strcat(value, ".0");
-        fprintf(f, "  %-26s = %s%s%s;  # %s\n", dot + 1, quoted ? "\"" : "", value,
-                quoted ? "\"" : "", d->unit);
+        if (d->type == P_LONG) strcat(value, "L");
+        fprintf(f, "  %-26s = ", dot + 1);
+        if (d->type == P_STRING || d->type == P_ENUM || d->type == P_U64) {
+            fputc('"', f);
+            for (const char *c = value; *c; c++) {
+                if (*c == '"' || *c == '\\') fputc('\\', f);
+                if (*c == '\n') fputs("\\n", f);
+                else if (*c == '\t') fputs("\\t", f);
+                else fputc(*c, f);
+            }
+            fputc('"', f);
+        } else {
+            fputs(value, f);
+        }
+        fprintf(f, ";  # %s\n", d->unit);
     }
     if (section_len) fprintf(f, "};\n");
 }

@@ -31,6 +31,10 @@ int params_set_def(mt_params *p, const param_def *d, const char *value, const ch
 void params_format_value(const mt_params *p, const param_def *d, char *buf, size_t n);
 const char *params_preset_doc(const char *name);
 
+/* Apply configuration text in libconfig syntax (as mt_params_write writes it);
+ * `origin` names it in messages. */
+int params_load_string(mt_params *p, const char *text, const char *origin, mt_error *err);
+
 /* Parse "500,250" into sizes[]; "" gives *count = 0. */
 int params_parse_hidden(const char *text, int *sizes, int max_layers, int *count, mt_error *err);
 

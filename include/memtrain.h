@@ -347,12 +347,27 @@ typedef struct mt_epoch_result {
 
 typedef void (*mt_epoch_callback)(const mt_epoch_result *r, void *user);
 
+/* Crash safety of a run.  Checkpoints hold the complete state (docs/errors.md,
+ * src/train/checkpoint.h): a run resumed from one continues bit for bit. */
+typedef struct mt_run_options {
+    const char *checkpoint_path;  /* write checkpoints here (NULL: none) */
+    long checkpoint_every;        /* ... every N training examples (0: at the end of each epoch) */
+    const char *resume_path;      /* resume from this checkpoint (NULL: start afresh) */
+} mt_run_options;
+
 /* Train the network of p (cell kind p->cell.kind) and, if p->train.twin, its float
  * twin, on `train`; evaluate both on `train` and `test` after every epoch and call
- * `cb`.  *final receives the last epoch's result. */
+ * `cb`.  *final receives the last epoch's result.  With opt->resume_path the run
+ * continues from that checkpoint, whose parameters must equal p (read them with
+ * mt_checkpoint_params); `cb` is first called again for every epoch the checkpoint
+ * had finished, so a results file can be rewritten identically.  opt may be NULL.
+ * A NaN or Inf in any weight is reported (MT_ENUMERIC) with epoch and example. */
 int mt_train_run(const mt_params *p, const mt_dataset *train, const mt_dataset *test,
-                 mt_epoch_callback cb, void *user, mt_epoch_result *final,
-                 mt_network **analogue_out, mt_error *err);
+                 const mt_run_options *opt, mt_epoch_callback cb, void *user,
+                 mt_epoch_result *final, mt_network **analogue_out, mt_error *err);
+
+/* The parameters a checkpoint was written with. */
+int mt_checkpoint_params(const char *path, mt_params *p, mt_error *err);
 
 #ifdef __cplusplus
 }

@@ -25,6 +25,9 @@ if [ $# -eq 0 ]; then
     echo "== command-line tests (tests/cli_test.sh)"
     bash "$here/cli_test.sh" 2>&1 | tee "$out"
     tally "$out" "command-line tests"
+    echo "== crash and resume tests (tests/kill_test.sh)"
+    bash "$here/kill_test.sh" 2>&1 | tee "$out"
+    tally "$out" "crash and resume tests"
 fi
 echo "== total"
 echo "$passed passed, $failed failed"

@@ -74,6 +74,13 @@ static const char *const train_help =
     "                      (fields: epoch, cell, train_acc, test_acc, twin_train_acc,\n"
     "                      twin_test_acc, transfers, seconds, counters, ...)\n"
     "  --quiet             no per-epoch lines on stdout\n"
+    "  --checkpoint FILE   save the complete state to FILE (atomically: a crash leaves the\n"
+    "                      previous checkpoint intact) at the end of every epoch and, with\n"
+    "  --checkpoint-every N  also every N training examples\n"
+    "  --resume FILE       continue a run from its checkpoint: parameters come from the\n"
+    "                      checkpoint (only --threads, --json, --quiet and --checkpoint*\n"
+    "                      may be given); the --json file is rewritten from the start and\n"
+    "                      ends identical to an uninterrupted run's (apart from seconds)\n"
     "\n"
     "exit status: 0 ok, 2 bad input, 3 output not writable, 4 numerical fault, 5 out of memory\n";
 
@@ -103,6 +110,8 @@ int cli_usage_error(const char *fmt, const char *arg)
 
 typedef struct options {
     const char *preset, *config, *json;
+    const char *checkpoint, *resume;
+    long checkpoint_every;
     const char *sets[MAX_SETTINGS][3]; /* key, value, where it came from (--set or a flag) */
     int n_sets;
     int quiet, markdown, write_config;
@@ -155,6 +164,15 @@ static int parse_options(int argc, char **argv, options *o, const char *help, in
         else if (is_train && !strcmp(a, "--threads")) SET("train.threads");
         else if (is_train && !strcmp(a, "--data")) SET("data.dir");
         else if (is_train && !strcmp(a, "--json")) { NEED_VALUE(); o->json = next; }
+        else if (is_train && !strcmp(a, "--checkpoint")) { NEED_VALUE(); o->checkpoint = next; }
+        else if (is_train && !strcmp(a, "--resume")) { NEED_VALUE(); o->resume = next; }
+        else if (is_train && !strcmp(a, "--checkpoint-every")) {
+            NEED_VALUE();
+            char *end;
+            o->checkpoint_every = strtol(next, &end, 10);
+            if (*next == '\0' || *end != '\0' || o->checkpoint_every < 0)
+                return cli_usage_error("--checkpoint-every expects a number of examples >= 0, got '%s'", next);
+        }
         else if (is_train && !strcmp(a, "--quiet")) o->quiet = 1;
         else if (is_train && !strcmp(a, "--no-twin")) {
             if ((rc = add_setting(o, "train.twin", "false", a))) return rc;
@@ -215,7 +233,22 @@ static int cmd_train(int argc, char **argv)
     if (rc) return rc;
     mt_params p;
     mt_error err = {0, ""};
-    if ((rc = build_params(&o, &p, &err))) return cli_fail(&err);
+    if (o.resume) {
+        /* The checkpoint's parameters, not the command line's, define the run. */
+        if (o.preset || o.config)
+            return cli_usage_error("--resume takes the parameters from the checkpoint; %s cannot be combined with it",
+                                   o.preset ? "--preset" : "--config");
+        for (int k = 0; k < o.n_sets; k++)
+            if (strcmp(o.sets[k][0], "train.threads") != 0)
+                return cli_usage_error("--resume takes the parameters from the checkpoint; %s cannot be combined with it",
+                                       o.sets[k][2]);
+        if ((rc = mt_checkpoint_params(o.resume, &p, &err))) return cli_fail(&err);
+        for (int k = 0; k < o.n_sets; k++)
+            if ((rc = mt_params_set(&p, o.sets[k][0], o.sets[k][1], o.sets[k][2], &err)))
+                return cli_fail(&err);
+    } else if ((rc = build_params(&o, &p, &err))) {
+        return cli_fail(&err);
+    }
 
     train_output out = {NULL, o.quiet, p.train.epochs, 0};
     if (o.json) {
@@ -242,7 +275,8 @@ static int cmd_train(int argc, char **argv)
     const double start = now_seconds();
     mt_epoch_result final;
     mt_network *net = NULL;
-    rc = mt_train_run(&p, &train, &test, on_epoch, &out, &final, &net, &err);
+    const mt_run_options run = {o.checkpoint, o.checkpoint_every, o.resume};
+    rc = mt_train_run(&p, &train, &test, &run, on_epoch, &out, &final, &net, &err);
     if (rc == MT_OK) {
         pulse_summary ps[16];
         int n_ps = 0;

@@ -13,6 +13,9 @@
 #include <omp.h>
 #endif
 
+#include "array/tile.h"
+#include "net/network_internal.h"
+#include "train/checkpoint.h"
 #include "util/error.h"
 #include "util/params.h"
 #include "util/rng.h"
@@ -70,16 +73,15 @@ static double accuracy(mt_network *net, const mt_dataset *d, int epoch, int spli
     return d->n ? (double)right / (double)d->n : NAN;
 }
 
-/* One epoch of batch-1 SGD over `order`; counts correct predictions (made before
- * each update) in *right. */
-static int train_epoch(mt_network *net, const mt_dataset *train, const long *order, double lr,
-                       uint64_t first_example, long *right, mt_error *err)
+/* Examples [k0, k1) of an epoch of batch-1 SGD over `order`; adds correct
+ * predictions (made before each update) to *right. */
+static int train_segment(mt_network *net, const mt_dataset *train, const long *order, double lr,
+                         uint64_t epoch_start, long k0, long k1, long *right, mt_error *err)
 {
-    *right = 0;
-    for (long k = 0; k < train->n; k++) {
+    for (long k = k0; k < k1; k++) {
         const float *x = train->x + (size_t)order[k] * train->dim;
         int correct = 0;
-        int rc = mt_network_train_example(net, x, train->y[order[k]], lr, first_example + (uint64_t)k,
+        int rc = mt_network_train_example(net, x, train->y[order[k]], lr, epoch_start + (uint64_t)k,
                                           &correct, err);
         if (rc) return rc;
         *right += correct;
@@ -87,10 +89,31 @@ static int train_epoch(mt_network *net, const mt_dataset *train, const long *ord
     return MT_OK;
 }
 
-int mt_train_run(const mt_params *p, const mt_dataset *train, const mt_dataset *test,
-                 mt_epoch_callback cb, void *user, mt_epoch_result *final,
-                 mt_network **analogue_out, mt_error *err)
+/* A NaN/Inf that reached a weight without reaching an output is still a fault. */
+static int check_weights(mt_network *net, const char *which, uint64_t example, mt_error *err)
 {
+    for (int l = 0; net && l < mt_network_layers(net); l++) {
+        long at = tile_find_nonfinite(network_tile(net, l));
+        if (at >= 0)
+            return mt_fail(err, MT_ENUMERIC,
+                           "numerical fault: non-finite weight in layer %d of the %s (synapse %ld) "
+                           "by example %llu",
+                           l + 1, which, at, (unsigned long long)example);
+    }
+    return MT_OK;
+}
+
+int mt_checkpoint_params(const char *path, mt_params *p, mt_error *err)
+{
+    return checkpoint_read_params(path, p, err);
+}
+
+int mt_train_run(const mt_params *p, const mt_dataset *train, const mt_dataset *test,
+                 const mt_run_options *opt, mt_epoch_callback cb, void *user,
+                 mt_epoch_result *final, mt_network **analogue_out, mt_error *err)
+{
+    static const mt_run_options none = {NULL, 0, NULL};
+    if (!opt) opt = &none;
     if (analogue_out) *analogue_out = NULL;
     int rc = mt_params_validate(p, err);
     if (rc) return rc;
@@ -99,6 +122,8 @@ int mt_train_run(const mt_params *p, const mt_dataset *train, const mt_dataset *
         return mt_fail(err, MT_EINPUT, "%s and %s differ in shape (%d/%d features, %d/%d classes)",
                        train->name, test->name, train->dim, test->dim, train->classes,
                        test->classes);
+    if (opt->checkpoint_every < 0)
+        return mt_fail(err, MT_EINPUT, "--checkpoint-every must be >= 0 (0: every epoch)");
     int threads = 1;
 #ifdef _OPENMP
     if (p->train.threads > 0) omp_set_num_threads(p->train.threads);
@@ -107,50 +132,76 @@ int mt_train_run(const mt_params *p, const mt_dataset *train, const mt_dataset *
     const mt_cell_kind kind = p->cell.kind;
     const int with_twin = p->train.twin && kind != MT_CELL_FLOAT;
     mt_network *net = NULL, *twin = NULL;
+    run_progress progress = {0, 0, 0, 0, 0, NULL};
     long *order = malloc((size_t)train->n * sizeof *order);
     if (!order) return mt_fail(err, MT_ENOMEM, "out of memory");
     rc = mt_network_create(p, kind, train->dim, train->classes, &net, err);
     if (rc == MT_OK && with_twin)
         rc = mt_network_create(p, MT_CELL_FLOAT, train->dim, train->classes, &twin, err);
+    if (rc == MT_OK && opt->resume_path) {
+        rc = checkpoint_read(opt->resume_path, &progress, net, twin, err);
+        if (rc == MT_OK && (progress.epoch > p->train.epochs || progress.k > train->n ||
+                            progress.example != (uint64_t)progress.epoch * (uint64_t)train->n +
+                                                    (uint64_t)progress.k))
+            rc = mt_fail(err, MT_EINPUT, "%s: checkpoint position (epoch %d, example %ld) does not fit "
+                         "this run (%d epochs of %ld examples)", opt->resume_path, progress.epoch + 1,
+                         progress.k, p->train.epochs, train->n);
+    }
+    if (rc == MT_OK) {
+        mt_epoch_result *results = realloc(progress.results, ((size_t)p->train.epochs + 1) * sizeof *results);
+        if (!results) rc = mt_fail(err, MT_ENOMEM, "out of memory");
+        else progress.results = results;
+    }
+    mt_epoch_result r;
+    memset(&r, 0, sizeof r);
+    for (int e = 0; rc == MT_OK && e < progress.n_results; e++) {
+        /* replay finished epochs so the caller's results file is rewritten identically */
+        progress.results[e].cell = cell_name(kind);
+        if (cb) cb(&progress.results[e], user);
+        r = progress.results[e];
+    }
 
     /* With two or more threads the analogue network and its twin train side by side,
      * each on its own thread: they share nothing but the read-only data, so the
      * results are those of training them one after the other. */
     const int side_by_side = twin && threads >= 2;
-    mt_epoch_result r;
-    memset(&r, 0, sizeof r);
-    uint64_t example = 0;
-    for (int epoch = 0; rc == MT_OK && epoch < p->train.epochs; epoch++) {
-        const double start = wall_seconds();
+    const long every = opt->checkpoint_path && opt->checkpoint_every > 0 ? opt->checkpoint_every : train->n;
+    for (int epoch = progress.epoch; rc == MT_OK && epoch < p->train.epochs; epoch++) {
+        double start = wall_seconds();
         const double lr = train_learning_rate(&p->train, epoch);
+        const uint64_t epoch_start = (uint64_t)epoch * (uint64_t)train->n;
         shuffle(order, train->n, p->train.seed, epoch);
-        long online_right = 0, twin_right = 0;
-        int twin_rc = MT_OK;
-        mt_error twin_err = {0, ""};
-        r.twin_train_acc = r.twin_test_acc = NAN;
-        #pragma omp parallel sections num_threads(2) if (side_by_side)
-        {
-            #pragma omp section
+        long k = epoch == progress.epoch ? progress.k : 0;
+        long online_right = epoch == progress.epoch ? progress.online_right : 0;
+        while (rc == MT_OK && k < train->n) {
+            const long k1 = k + every < train->n ? k + every : train->n;
+            long twin_right = 0;
+            int twin_rc = MT_OK;
+            mt_error twin_err = {0, ""};
+            #pragma omp parallel sections num_threads(2) if (side_by_side)
             {
-                rc = train_epoch(net, train, order, lr, example, &online_right, err);
-                if (rc == MT_OK) {
-                    r.train_acc = accuracy(net, train, epoch, 0);
-                    r.test_acc = accuracy(net, test, epoch, 1);
-                }
+                #pragma omp section
+                rc = train_segment(net, train, order, lr, epoch_start, k, k1, &online_right, err);
+                #pragma omp section
+                if (twin)
+                    twin_rc = train_segment(twin, train, order, lr, epoch_start, k, k1, &twin_right,
+                                            &twin_err);
             }
-            #pragma omp section
-            if (twin) {
-                twin_rc = train_epoch(twin, train, order, lr, example, &twin_right, &twin_err);
-                if (twin_rc == MT_OK) {
-                    r.twin_train_acc = accuracy(twin, train, epoch, 0);
-                    r.twin_test_acc = accuracy(twin, test, epoch, 1);
-                }
+            if (rc == MT_OK && twin_rc != MT_OK) {
+                *err = twin_err;
+                rc = twin_rc;
+                mt_error_prefix(err, "software twin");
             }
-        }
-        if (rc == MT_OK && twin_rc != MT_OK) {
-            *err = twin_err;
-            rc = twin_rc;
-            mt_error_prefix(err, "software twin");
+            if (rc == MT_OK) rc = check_weights(net, "analogue network", epoch_start + (uint64_t)k1 - 1, err);
+            if (rc == MT_OK) rc = check_weights(twin, "software twin", epoch_start + (uint64_t)k1 - 1, err);
+            k = k1;
+            if (rc == MT_OK && k < train->n && opt->checkpoint_path) {
+                progress.epoch = epoch;
+                progress.k = k;
+                progress.example = epoch_start + (uint64_t)k;
+                progress.online_right = online_right;
+                rc = checkpoint_write(opt->checkpoint_path, p, &progress, net, twin, err);
+            }
         }
         if (rc) {
             char where[32];
@@ -158,20 +209,43 @@ int mt_train_run(const mt_params *p, const mt_dataset *train, const mt_dataset *
             mt_error_prefix(err, where);
             break;
         }
-        example += (uint64_t)train->n;
+        r.twin_train_acc = r.twin_test_acc = NAN;
+        #pragma omp parallel sections num_threads(2) if (side_by_side)
+        {
+            #pragma omp section
+            {
+                r.train_acc = accuracy(net, train, epoch, 0);
+                r.test_acc = accuracy(net, test, epoch, 1);
+            }
+            #pragma omp section
+            if (twin) {
+                r.twin_train_acc = accuracy(twin, train, epoch, 0);
+                r.twin_test_acc = accuracy(twin, test, epoch, 1);
+            }
+        }
+        const uint64_t examples = epoch_start + (uint64_t)train->n;
         r.epoch = epoch + 1;
         r.cell = cell_name(kind);
         r.lr = lr;
         r.online_acc = (double)online_right / (double)train->n;
-        r.examples = example;
+        r.examples = examples;
         r.counters = mt_network_counters(net);
         r.transfers = r.counters.transfers;
-        r.sim_time_s = (double)example * p->train.example_time_s;
+        r.sim_time_s = (double)examples * p->train.example_time_s;
         r.seconds = wall_seconds() - start;
+        progress.results[progress.n_results++] = r;
         if (cb) cb(&r, user);
+        if (opt->checkpoint_path) {
+            progress.epoch = epoch + 1;
+            progress.k = 0;
+            progress.example = examples;
+            progress.online_right = 0;
+            rc = checkpoint_write(opt->checkpoint_path, p, &progress, net, twin, err);
+        }
     }
     if (final) *final = r;
     free(order);
+    free(progress.results);
     mt_network_free(twin);
     if (rc == MT_OK && analogue_out) *analogue_out = net;
     else mt_network_free(net);

@@ -99,6 +99,10 @@ void tile_set_time(tile *t, uint64_t example, double now_s)
 {
     t->example = example;
     t->now_s = now_s;
+    /* per-example keys, computed once here rather than once per updated row */
+    t->key_rounding = rng_key(t->seed, (uint64_t)t->index, RNG_UPDATE_ROUNDING, example);
+    t->key_pulse_noise = rng_key(t->seed, (uint64_t)t->index,
+                                 t->kind == MT_CELL_2PCM ? RNG_PCM_SET_NOISE : RNG_CAP_PULSE_NOISE, example);
     if (t->kind == MT_CELL_2PCM3T1C) cell_pcm2cap_set_time(t, now_s);
 }
 

@@ -51,6 +51,8 @@ typedef struct tile {
     int dense_pulses_exact;     /* the vectorised pulse kernel applies (see pcm2cap.c) */
     uint64_t *row_sync_example; /* rows: example index at which w was last re-derived */
     uint64_t example;           /* current example index */
+    uint64_t key_rounding;      /* this example's stream for stochastic rounding */
+    uint64_t key_pulse_noise;   /* ... and for cycle-to-cycle pulse noise */
     double now_s;               /* simulated time (s) */
 
     /* ---- derived constants ---- */

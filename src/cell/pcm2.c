@@ -83,8 +83,8 @@ row_pulses cell_pcm2_update_row(tile *t, int row, float lr_x, const float *e)
     const float refresh = (float)t->params.cell.refresh_uS;
     const int max_pulses = t->params.cell.max_pulses_per_update;
     const float a = lr_x / t->quantum;
-    const uint64_t round_key = rng_key(t->seed, (uint64_t)t->index, RNG_UPDATE_ROUNDING, t->example);
-    const uint64_t noise_key = rng_key(t->seed, (uint64_t)t->index, RNG_PCM_SET_NOISE, t->example);
+    const uint64_t round_key = t->key_rounding;
+    const uint64_t noise_key = t->key_pulse_noise;
     const int count_stats = t->pulse_total && t->example < t->pulse_window_end;
     mt_counters c = {0};
     row_pulses r = {0, 0};

@@ -268,8 +268,8 @@ row_pulses cell_pcm2cap_update_row(tile *t, int row, float lr_x, const float *e)
     const float p = (float)t->polarity;
     const float a = lr_x * p / t->quantum; /* up pulses per unit error */
     const float max_pulses = (float)t->params.cell.max_pulses_per_update;
-    const uint64_t round_key = rng_key(t->seed, (uint64_t)t->index, RNG_UPDATE_ROUNDING, t->example);
-    const uint64_t noise_key = rng_key(t->seed, (uint64_t)t->index, RNG_CAP_PULSE_NOISE, t->example);
+    const uint64_t round_key = t->key_rounding;
+    const uint64_t noise_key = t->key_pulse_noise;
     const int count_stats = t->pulse_total && t->example < t->pulse_window_end;
     row_pulses r = {0, 0};
     int32_t n_block[UPDATE_BLOCK];

@@ -691,6 +691,21 @@ test_fashion_preset() {
     expect_stdout_contains "fashion" "(500 train / 200 test)"
 }
 
+test_numerical_fault_exits_4_with_epoch_and_example() {
+    # ReLU with a huge initial scale and learning rate overflows within a few examples
+    expect_exit 4 train --preset digits --cell float --set net.activation=relu --set train.lr=100 \
+        --set net.init_scale=100 --set net.hidden=32,32,32 --epochs 3 --quiet || return
+    expect_error_message "numerical fault" || return
+    expect_stderr_contains "epoch 1" || return
+    expect_stderr_contains "at example"
+}
+
+test_out_of_memory_exits_5() {
+    # 10^12 synapses cannot be allocated: a clean error, not a crash
+    expect_exit 5 train --preset digits --set net.hidden=1000000,1000000 --epochs 1 --quiet || return
+    expect_error_message "out of memory"
+}
+
 # ============================================================== runner
 
 tests=(
@@ -749,6 +764,8 @@ tests=(
     test_pulse_stats_window_counts_examples_seen
     test_mnist_preset_runs_on_a_few_examples
     test_fashion_preset
+    test_numerical_fault_exits_4_with_epoch_and_example
+    test_out_of_memory_exits_5
 )
 
 passed=0 failed=0

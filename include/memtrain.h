@@ -181,9 +181,55 @@ typedef struct mt_train_params {
     int twin;                  /* also train the float twin */
 } mt_train_params;
 
-/* Assumptions of the energy, area and throughput model (src/cost, docs/cost.md). */
+/* Assumptions of the energy, area and throughput model (src/cost, docs/cost.md).
+ * Every field is a cost.* parameter with its unit and source in docs/parameters.md. */
 typedef struct mt_cost_params {
-    double gpu_tops;           /* GPU compared against: throughput (TOPS) */
+    /* technology and area */
+    double node_nm;                  /* CMOS feature size F (nm): sets F^2 of the cell areas */
+    double pcm_area_F2;              /* one PCM device with its access transistor (F^2) */
+    double cap3t1c_area_F2;          /* one 3T1C cell: three transistors and the capacitor (F^2) */
+    double line_area_um2;            /* periphery of one row or column line: driver, integrator (µm^2) */
+    double adc_area_um2;             /* one ADC (µm^2) */
+    double neuron_area_um2;          /* activation / scaling circuit of one ADC channel (µm^2) */
+    double tile_overhead_area_um2;   /* control, buffers and routing of one tile (µm^2) */
+    /* array reads (forward and backward) */
+    double vdd_V;                    /* supply of the 3T1C pulses and update lines (V) */
+    double read_voltage_V;           /* read voltage across a cell during integration (V) */
+    double cell_read_conductance_uS; /* mean conductance a cell conducts in a read, G+ + G- + g (µS) */
+    double integration_time_ns;      /* full-scale current integration window of one read (ns) */
+    double line_cap_per_cell_fF;     /* line capacitance charged per cell and read (fF) */
+    double dac_energy_fJ;            /* one input conversion: pulse-width generator and line driver (fJ) */
+    int adc_bits;                    /* ADC resolution costed (bit; 0 = periph.adc_bits) */
+    double adc_fom_fJ_per_step;      /* Walden figure of merit: E_conversion = FoM 2^bits (fJ/step) */
+    double adc_conversion_ns;        /* time of one conversion (ns) */
+    int outputs_per_adc;             /* lines time-multiplexed onto one ADC */
+    double neuron_energy_fJ;         /* activation / derivative / scaling of one output (fJ) */
+    double neuron_time_ns;           /* activation stage after the last conversion of a pass (ns) */
+    /* updates */
+    double cap_capacitance_fF;       /* 3T1C capacitor C: a pulse draws C dV from vdd (fF) */
+    double cap_pulse_gate_fF;        /* gate and wire capacitance switched by one pulse (fF) */
+    double update_pulse_ns;          /* one 3T1C update pulse slot (ns) */
+    double update_line_energy_fJ;    /* driving one row or column line through an update (fJ) */
+    /* PCM programming (transfers, 2pcm updates and refreshes) */
+    double pcm_set_energy_pJ;        /* one SET pulse or ramp (pJ) */
+    double pcm_set_ns;               /* one SET pulse or ramp (ns) */
+    double pcm_reset_energy_pJ;      /* one RESET pulse (pJ) */
+    double pcm_reset_ns;             /* one RESET pulse (ns) */
+    /* static power */
+    double cell_leakage_pW;          /* static power of one unit cell (pW) */
+    double tile_static_uW;           /* static power of one tile's periphery (µW) */
+    /* steady-state activity (memtrain cost without --from), per synapse */
+    double cap_pulses_per_synapse_per_example;  /* 3T1C update pulses per training example */
+    double pcm_pulses_per_synapse_per_example;  /* 2pcm SET update pulses per training example */
+    double transfer_set_pulses_per_pair;        /* SET pulses per pair and transfer */
+    double transfer_resets_per_pair;            /* RESETs per pair and transfer */
+    double transfer_reads_per_pair;             /* verify reads per pair and transfer */
+    double writeback_pulses_per_cell;           /* write-back pulses per 3T1C cell and transfer */
+    double writeback_reads_per_cell;            /* write-back reads per 3T1C cell and transfer */
+    /* the GPU compared against */
+    double gpu_tops;                 /* throughput (TOPS) */
+    double gpu_watts;                /* power (W) */
+    double gpu_area_mm2;             /* die area (mm^2) */
 } mt_cost_params;
 
 typedef struct mt_params {
@@ -368,6 +414,126 @@ int mt_train_run(const mt_params *p, const mt_dataset *train, const mt_dataset *
 
 /* The parameters a checkpoint was written with. */
 int mt_checkpoint_params(const char *path, mt_params *p, mt_error *err);
+
+/* === cost model === */
+
+/* Energy, area and throughput of the simulated hardware (src/cost, docs/cost.md).
+ *
+ *     energy = sum over components of count x energy per event
+ *
+ * Counts come from the arrays' operation counters (a run) or from the network
+ * shape and the cost.* activity assumptions (steady state: one training example).
+ * Energies per event, times and areas come from the cost.* parameters (and a few
+ * device parameters: cap.dv_up_V/dv_down_V, periph.adc_bits,
+ * cell.max_pulses_per_update, transfer.interval, transfer.writeback).
+ *
+ * Operations: one MAC (multiply-accumulate) = 2 operations; a training example
+ * performs, over the FULL arrays, the forward MACs (rows x cols per layer), the
+ * backward MACs ((rows - 1) x cols for layers 2..L) and the update MACs
+ * (rows x cols per layer: every synapse's x_i delta_j, applied in parallel).
+ * Evaluation passes of a run count as forward MACs.
+ *     GOP/s/W = operations / energy,   TOPS/mm^2 = operations / time / area. */
+
+#define MT_COST_MAX_LAYERS 16
+
+/* The components of the energy, in report order. */
+typedef enum mt_cost_component {
+    MT_COST_FORWARD_READ = 0, /* array current integration, forward (per MAC) */
+    MT_COST_BACKWARD_READ,    /* array current integration, backward (per MAC) */
+    MT_COST_DAC,              /* input conversions, both directions */
+    MT_COST_ADC,              /* output conversions, both directions */
+    MT_COST_NEURON,           /* activation / derivative / scaling per converted output */
+    MT_COST_CAP_PULSE,        /* 3T1C update pulses */
+    MT_COST_PCM_SET_UPDATE,   /* 2pcm: SET pulses of training updates */
+    MT_COST_UPDATE_DRIVE,     /* row and column lines driven through an update */
+    MT_COST_PCM_SET_PROGRAM,  /* SET pulses of closed-loop programming (transfers, refreshes) */
+    MT_COST_PCM_RESET,        /* RESET pulses */
+    MT_COST_VERIFY_READ,      /* verify reads of closed-loop programming */
+    MT_COST_CAP_REINIT,       /* 3T1C re-initialisations */
+    MT_COST_WRITEBACK_PULSE,  /* 3T1C pulses writing the programming residual back */
+    MT_COST_WRITEBACK_READ,   /* 3T1C reads during write-back */
+    MT_COST_CELL_LEAKAGE,     /* static power of the cells */
+    MT_COST_PERIPHERY_STATIC, /* static power of the tiles' periphery */
+    MT_COST_COMPONENTS
+} mt_cost_component;
+
+/* One line of the energy breakdown. */
+typedef struct mt_cost_item {
+    const char *name;          /* e.g. "forward_read" */
+    const char *phase;         /* "read", "update", "transfer" or "static" */
+    const char *unit;          /* what one event is: "MAC", "conversion", "pulse", "cell s", ... */
+    double count;              /* events (steady state: per training example) */
+    double energy_per_event_J;
+    double energy_J;           /* count x energy_per_event_J */
+    double share;              /* energy_J / total, in [0, 1] */
+} mt_cost_item;
+
+/* What a run did, as the cost model needs it: the final JSON object of
+ * `memtrain train --json`, or a live network (results_json_final). */
+typedef struct mt_cost_run {
+    mt_cell_kind kind;
+    int layers;
+    int rows[MT_COST_MAX_LAYERS], cols[MT_COST_MAX_LAYERS]; /* tile shapes (rows include bias) */
+    uint64_t examples;         /* training examples */
+    double sim_time_s;         /* simulated time of the run */
+    mt_counters counters;      /* summed over tiles (transfers: per network) */
+} mt_cost_run;
+
+/* Area of one tile. */
+typedef struct mt_cost_tile {
+    int rows, cols;
+    int adcs;                  /* ceil(cols / k) + ceil((rows - 1) / k), k = cost.outputs_per_adc */
+    int lines;                 /* rows + cols */
+    double cell_area_mm2;      /* unit cells (+ one g_shared 3T1C per column) */
+    double periphery_area_mm2; /* ADCs, neuron circuits, line periphery, tile overhead */
+} mt_cost_tile;
+
+typedef struct mt_cost_report {
+    mt_cell_kind kind;
+    int steady_state;          /* 1: one training example from assumptions; 0: a run's totals */
+    double examples;           /* training examples covered (1 in steady state) */
+    double ops;                /* operations: 2 x (forward + backward + update MACs) */
+    double energy_J;           /* total, all components */
+    double time_s;             /* hardware busy time: forward + backward + update + transfer */
+    double time_forward_s, time_backward_s, time_update_s, time_transfer_s;
+    double static_time_s;      /* time static power is drawn: max(simulated time, time_s) */
+    double energy_per_example_J, time_per_example_s, ops_per_example;
+    double gops_per_watt;      /* ops / energy / 1e9 */
+    double fJ_per_op;
+    double tops_per_mm2;       /* ops / time_s / area / 1e12 */
+    double area_mm2, cell_area_mm2, periphery_area_mm2;
+    int tiles;
+    mt_cost_tile tile[MT_COST_MAX_LAYERS];
+    mt_cost_item item[MT_COST_COMPONENTS];
+    double gpu_gops_per_watt, gpu_tops_per_mm2;
+    double energy_ratio_vs_gpu;  /* gops_per_watt / gpu_gops_per_watt */
+    double density_ratio_vs_gpu; /* tops_per_mm2 / gpu_tops_per_mm2 */
+    char note[512];            /* "" or caveats (e.g. busy time exceeds the simulated time) */
+} mt_cost_report;
+
+/* The network shape p describes: data.dataset's input and class counts (mnist,
+ * fashion: 784 -> 10; digits: 64 -> 10) with net.hidden, one tile per layer, and
+ * cell.kind.  examples = 0, counters zero.  MT_EINPUT on an unknown dataset. */
+int mt_cost_run_from_params(const mt_params *p, mt_cost_run *run, mt_error *err);
+
+/* Steady-state figures of one training example of p's network (batch 1, every
+ * row and column of every tile driven), with the update and transfer activity of
+ * the cost.*_per_* assumptions.  MT_EINPUT for the float cell (no hardware) or an
+ * ADC of unknown resolution (cost.adc_bits = periph.adc_bits = 0). */
+int mt_cost_steady_state(const mt_params *p, mt_cost_report *out, mt_error *err);
+
+/* Totals of a run from its counters and shapes under p's cost assumptions.
+ * MT_EINPUT for the float cell, a shape outside 1..MT_COST_MAX_LAYERS tiles of at
+ * least 2 x 1, or an ADC of unknown resolution. */
+int mt_cost_of_run(const mt_params *p, const mt_cost_run *run, mt_cost_report *out, mt_error *err);
+
+/* Read a run from the final object of `memtrain train --json` output: the last
+ * non-empty line of the file (or the whole file, when that line does not open an
+ * object).  The object must have "final": true, "cell", "examples", "sim_time_s",
+ * "counters" (every mt_counters field) and "layers"; other members are checked for
+ * JSON syntax and ignored.  MT_EINPUT with a message naming the file (and line and
+ * column) when it is missing, malformed or not a finished run. */
+int mt_cost_run_read_json(const char *path, mt_cost_run *run, mt_error *err);
 
 #ifdef __cplusplus
 }

@@ -11,5 +11,7 @@ int cli_fail(const mt_error *err);
 int cli_usage_error(const char *fmt, const char *arg);
 
 int cmd_bench(int argc, char **argv);
+int cmd_reproduce(int argc, char **argv);
+int cmd_cost(int argc, char **argv);
 
 #endif

@@ -28,7 +28,9 @@ static const char *const main_help =
     "commands:\n"
     "  train     train a network on analogue cells beside its software twin\n"
     "  params    list every parameter (key, default, unit, source) or write a config\n"
+    "  reproduce the paper's claim and its ablations on every dataset present, with plots\n"
     "  bench     training and inference throughput of each cell kind (examples/s)\n"
+    "  cost      energy, area and throughput of the simulated hardware\n"
     "  version   print the version\n"
     "  help      this text; `memtrain <command> --help` explains a command\n"
     "\n"
@@ -288,7 +290,7 @@ static int cmd_train(int argc, char **argv)
                 if (!o.quiet) results_print_pulse_summary(stdout, &ps[n_ps]);
                 n_ps++;
             }
-        if (out.json) results_json_final(out.json, &final, net, now_seconds() - start, ps, n_ps);
+        if (out.json) results_json_final(out.json, &final, net, &p, now_seconds() - start, ps, n_ps);
     }
     mt_network_free(net);
     mt_dataset_free(&train);
@@ -347,5 +349,7 @@ int main(int argc, char **argv)
     if (!strcmp(argv[1], "train")) return cmd_train(argc - 2, argv + 2);
     if (!strcmp(argv[1], "params")) return cmd_params(argc - 2, argv + 2);
     if (!strcmp(argv[1], "bench")) return cmd_bench(argc - 2, argv + 2);
+    if (!strcmp(argv[1], "cost")) return cmd_cost(argc - 2, argv + 2);
+    if (!strcmp(argv[1], "reproduce")) return cmd_reproduce(argc - 2, argv + 2);
     return cli_usage_error("unknown command '%s'", argv[1]);
 }

@@ -5,6 +5,9 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "cost/cost.h"
+#include "util/params.h"
+
 void json_number(FILE *f, double v)
 {
     if (isfinite(v)) fprintf(f, "%.17g", v);
@@ -49,7 +52,13 @@ static void epoch_fields(FILE *f, const mt_epoch_result *r)
 
 void results_json_epoch(FILE *f, const mt_epoch_result *r)
 {
+    results_json_epoch_tagged(f, "", r);
+}
+
+void results_json_epoch_tagged(FILE *f, const char *tags, const mt_epoch_result *r)
+{
     fputc('{', f);
+    fputs(tags, f);
     epoch_fields(f, r);
     field(f, "seconds", r->seconds);
     fputs("}\n", f);
@@ -139,7 +148,8 @@ void results_print_pulse_summary(FILE *f, const pulse_summary *s)
 }
 
 void results_json_final(FILE *f, const mt_epoch_result *r, const mt_network *net,
-                        double seconds_total, const pulse_summary *pulses, int n_pulses)
+                        const mt_params *p, double seconds_total, const pulse_summary *pulses,
+                        int n_pulses)
 {
     fputs("{\"final\":true,", f);
     epoch_fields(f, r);
@@ -168,7 +178,149 @@ void results_json_final(FILE *f, const mt_epoch_result *r, const mt_network *net
         fputc('}', f);
     }
     fputc(']', f);
+    fputs(",\"hardware\":", f);
+    results_json_hardware(f, r, net, p);
     field(f, "seconds_total", seconds_total);
     fputs("}\n", f);
     fflush(f);
+}
+
+/* ------------------------------------------------------------------ cost reports */
+
+/* A JSON string of plain text (names and messages written by memtrain). */
+static void json_string(FILE *f, const char *s)
+{
+    fputc('"', f);
+    for (; *s; s++) {
+        unsigned char ch = (unsigned char)*s;
+        if (ch == '"' || ch == '\\') fprintf(f, "\\%c", ch);
+        else if (ch < 0x20) fprintf(f, "\\u%04x", ch);
+        else fputc(ch, f);
+    }
+    fputc('"', f);
+}
+
+void results_json_hardware(FILE *f, const mt_epoch_result *r, const mt_network *net,
+                           const mt_params *p)
+{
+    mt_cost_run run;
+    memset(&run, 0, sizeof run);
+    mt_cost_report c;
+    int ok = p && net && p->cell.kind != MT_CELL_FLOAT &&
+             mt_network_layers(net) <= MT_COST_MAX_LAYERS;
+    if (ok) {
+        run.kind = p->cell.kind;
+        run.layers = mt_network_layers(net);
+        for (int l = 0; l < run.layers; l++)
+            mt_network_layer_shape(net, l, &run.rows[l], &run.cols[l]);
+        run.examples = r->examples;
+        run.sim_time_s = r->sim_time_s;
+        run.counters = r->counters;
+        ok = mt_cost_of_run(p, &run, &c, NULL) == MT_OK;
+    }
+    if (!ok) {
+        fputs("null", f);
+        return;
+    }
+    fputs("{\"energy_j\":", f);
+    json_number(f, c.energy_J);
+    field(f, "time_s", c.time_s);
+    field(f, "ops", c.ops);
+    field(f, "energy_per_example_j", c.energy_per_example_J);
+    field(f, "time_per_example_s", c.time_per_example_s);
+    field(f, "gops_per_watt", c.gops_per_watt);
+    field(f, "tops_per_mm2", c.tops_per_mm2);
+    field(f, "area_mm2", c.area_mm2);
+    fputs(",\"components\":{", f);
+    for (int k = 0; k < MT_COST_COMPONENTS; k++) {
+        fprintf(f, "%s\"%s\":", k ? "," : "", c.item[k].name);
+        json_number(f, c.item[k].energy_J);
+    }
+    fputs("}}", f);
+}
+
+void results_json_cost(FILE *f, const mt_cost_report *c, const mt_params *p, const char *from)
+{
+    fprintf(f, "{\"mode\":\"%s\",\"cell\":\"%s\"", c->steady_state ? "steady_state" : "run",
+            cost_cell_name(c->kind));
+    if (from) {
+        fputs(",\"from\":", f);
+        json_string(f, from);
+    }
+    fputs(",\"ops_definition\":", f);
+    json_string(f, cost_ops_definition);
+    field(f, "gops_per_watt", c->gops_per_watt);
+    field(f, "tops_per_mm2", c->tops_per_mm2);
+    field(f, "energy_per_example_j", c->energy_per_example_J);
+    field(f, "time_per_example_s", c->time_per_example_s);
+    field(f, "ops_per_example", c->ops_per_example);
+    field(f, "fj_per_op", c->fJ_per_op);
+    field(f, "examples", c->examples);
+    field(f, "ops", c->ops);
+    field(f, "energy_j", c->energy_J);
+    field(f, "time_s", c->time_s);
+    fputs(",\"time_breakdown_s\":{\"forward\":", f);
+    json_number(f, c->time_forward_s);
+    field(f, "backward", c->time_backward_s);
+    field(f, "update", c->time_update_s);
+    field(f, "transfer", c->time_transfer_s);
+    fputc('}', f);
+    field(f, "static_time_s", c->static_time_s);
+    field(f, "area_mm2", c->area_mm2);
+    field(f, "cell_area_mm2", c->cell_area_mm2);
+    field(f, "periphery_area_mm2", c->periphery_area_mm2);
+    fputs(",\"tiles\":[", f);
+    for (int l = 0; l < c->tiles; l++) {
+        const mt_cost_tile *t = &c->tile[l];
+        fprintf(f, "%s{\"rows\":%d,\"cols\":%d,\"adcs\":%d,\"lines\":%d", l ? "," : "", t->rows,
+                t->cols, t->adcs, t->lines);
+        field(f, "cell_area_mm2", t->cell_area_mm2);
+        field(f, "periphery_area_mm2", t->periphery_area_mm2);
+        fputc('}', f);
+    }
+    fputs("],\"components\":[", f);
+    for (int k = 0; k < MT_COST_COMPONENTS; k++) {
+        const mt_cost_item *it = &c->item[k];
+        fprintf(f, "%s{\"name\":\"%s\",\"phase\":\"%s\",\"unit\":\"%s\"", k ? "," : "", it->name,
+                it->phase, it->unit);
+        field(f, "count", it->count);
+        field(f, "energy_per_event_j", it->energy_per_event_J);
+        field(f, "energy_j", it->energy_J);
+        field(f, "share", it->share);
+        fputc('}', f);
+    }
+    fputs("],\"gpu\":{\"tops\":", f);
+    json_number(f, p->cost.gpu_tops);
+    field(f, "watts", p->cost.gpu_watts);
+    field(f, "area_mm2", p->cost.gpu_area_mm2);
+    field(f, "gops_per_watt", c->gpu_gops_per_watt);
+    field(f, "tops_per_mm2", c->gpu_tops_per_mm2);
+    field(f, "energy_ratio", c->energy_ratio_vs_gpu);
+    field(f, "density_ratio", c->density_ratio_vs_gpu);
+    fputs("},\"note\":", f);
+    if (c->note[0]) json_string(f, c->note);
+    else fputs("null", f);
+    /* Every assumption: the cost.* table and the device parameters the model reads. */
+    static const char *const device_keys[] = {"cap.dv_up_V", "cap.dv_down_V", "periph.adc_bits",
+                                              "cell.max_pulses_per_update", "transfer.interval",
+                                              "transfer.writeback", "train.example_time_s",
+                                              "data.dataset", "net.hidden"};
+    fputs(",\"assumptions\":{", f);
+    int first = 1;
+    for (size_t i = 0; i < params_count(); i++) {
+        const param_def *d = params_entry(i);
+        int used = strncmp(d->key, "cost.", 5) == 0;
+        for (size_t k = 0; !used && k < sizeof device_keys / sizeof device_keys[0]; k++)
+            used = strcmp(d->key, device_keys[k]) == 0;
+        if (!used) continue;
+        char value[600];
+        params_format_value(p, d, value, sizeof value);
+        fprintf(f, "%s\"%s\":{\"value\":", first ? "" : ",", d->key);
+        if (d->type == P_STRING || d->type == P_ENUM) json_string(f, value);
+        else if (d->type == P_BOOL) fputs(value, f);
+        else json_number(f, strtod(value, NULL));
+        fprintf(f, ",\"unit\":\"%s\",\"source\":\"%s\"}", d->unit, d->source);
+        first = 0;
+    }
+    fputs("}}", f);
 }

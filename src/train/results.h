@@ -13,6 +13,9 @@
 
 void results_print_epoch(FILE *f, const mt_epoch_result *r, int epochs);
 void results_json_epoch(FILE *f, const mt_epoch_result *r);
+/* The same object with `tags` (JSON members ending in a comma, e.g.
+ * "\"dataset\":\"mnist\",") first. */
+void results_json_epoch_tagged(FILE *f, const char *tags, const mt_epoch_result *r);
 
 /* Summary of per-synapse pulse counts of one layer (pulse_stats on). */
 typedef struct pulse_summary {
@@ -31,7 +34,22 @@ void results_print_pulse_summary(FILE *f, const pulse_summary *s);
  * layer shapes ("layers": [[rows, cols], ...]), the run's totals and the pulse
  * summaries.  net may be NULL. */
 void results_json_final(FILE *f, const mt_epoch_result *r, const mt_network *net,
-                        double seconds_total, const pulse_summary *pulses, int n_pulses);
+                        const mt_params *p, double seconds_total, const pulse_summary *pulses,
+                        int n_pulses);
+
+/* The final object's "hardware" member, the simulated hardware's cost of the run
+ * under p's cost.* assumptions (docs/cost.md): {"energy_j", "time_s", "ops",
+ * "energy_per_example_j", "time_per_example_s", "gops_per_watt", "tops_per_mm2",
+ * "area_mm2", "components": {name: energy_j, ...}}; null for the float cell, or
+ * when the cost model rejects p (e.g. an ideal ADC without cost.adc_bits). */
+void results_json_hardware(FILE *f, const mt_epoch_result *r, const mt_network *net,
+                           const mt_params *p);
+
+/* A cost report (memtrain cost --json) as one JSON object, no trailing newline:
+ * the figures, the per-component breakdown, the tiles, the GPU comparison and
+ * every assumption (cost.* and the device parameters the model reads).  `from`
+ * names the run file costed, NULL for the steady state. */
+void results_json_cost(FILE *f, const mt_cost_report *c, const mt_params *p, const char *from);
 
 /* Write counters as a JSON object (no trailing newline). */
 void results_json_counters(FILE *f, const mt_counters *c);

@@ -11,6 +11,7 @@
 
 #include "memtrain.h"
 #include "cli/commands.h"
+#include "cost/cost_params.h"
 #include "train/results.h"
 #include "util/error.h"
 #include "util/params.h"
@@ -331,7 +332,9 @@ static int cmd_params(int argc, char **argv)
     }
     printf("\npresets:");
     for (const char *const *name = mt_preset_names(); *name; name++)
-        printf("\n  %-8s %s", *name, params_preset_doc(*name));
+        printf("\n  %-14s %s", *name, params_preset_doc(*name));
+    for (const char *const *name = cost_preset_names(); *name; name++)
+        printf("\n  %-14s %s", *name, cost_preset_doc(*name));
     printf("\n");
     return MT_OK;
 }

@@ -315,6 +315,112 @@ void mt_dataset_free(mt_dataset *d);
  * digits -> data/uci-optdigits-8x8 (first 1437 lines train, last 360 test). */
 int mt_dataset_load_for(const mt_params *p, int train, mt_dataset *out, mt_error *err);
 
+/* --- NumPy .npy files (transfer-learning features, tools/extract_features.py) ---
+ *
+ * .npy versions 1.0, 2.0 and 3.0 are read, plain or gzip-compressed (detected by
+ * content).  The header must be NumPy's dict literal with exactly the keys
+ * 'descr', 'fortran_order' and 'shape' (parsed, never evaluated); fortran_order
+ * must be False (C order), the dtype little-endian ('<'; a '>' descr is refused)
+ * and the payload exactly shape x itemsize bytes (at most 2^31).  Every
+ * deviation is an MT_EINPUT error whose message starts with the file's path. */
+
+/* Read a 2-D float32 ('<f4') or float64 ('<f8') array as float32: *data holds
+ * rows x cols floats, row-major (caller frees).  float64 values are rounded to
+ * the nearest float32.  A NaN or Inf (or a float64 beyond float32's range) is an
+ * error naming the row and column. */
+int mt_npy_read_matrix(const char *path, float **data, long *rows, int *cols, mt_error *err);
+
+/* Read a 1-D label vector: integers ('|u1', '|i1', '<i2', '<u2', '<i4', '<u4',
+ * '<i8', '<u8') or integral floats ('<f4', '<f8'), each in [0, max_classes)
+ * (max_classes 1 to 256).  *labels holds *n bytes (caller frees). */
+int mt_npy_read_labels(const char *path, uint8_t **labels, long *n, int max_classes, mt_error *err);
+
+/* Load a feature matrix and its label vector (both .npy) into a dataset: dim is
+ * the matrix's column count, and its row count must equal the label count (the
+ * message names both files).  limit > 0 keeps the first `limit` examples; name
+ * NULL uses the features path.  Unlike the image loaders, the features are not
+ * in [0, 1]: they are whatever the feature extractor produced (ResNet-50's
+ * pooled activations are >= 0 and unbounded); scale them with
+ * mt_dataset_abs_quantile and mt_dataset_scale before training. */
+int mt_dataset_load_npy(const char *features, const char *labels, int classes, long limit,
+                        const char *name, mt_dataset *out, mt_error *err);
+
+/* --- Feature scaling ---
+ *
+ * The crossbar's DAC takes inputs in [-periph.input_max, +periph.input_max] and
+ * clips anything beyond, so unbounded features must be scaled first.  Compute the
+ * factor on the TRAINING set only and apply the same factor to both splits (the
+ * test set must not influence preprocessing):
+ *     float s = mt_dataset_abs_quantile(&train, 0.999);
+ *     if (s > 0 && isfinite(s)) { mt_dataset_scale(&train, 1.0f / s); mt_dataset_scale(&test, 1.0f / s); }
+ * A quantile q < 1 leaves the few largest features (fraction 1 - q) beyond 1; the
+ * DAC clips them. */
+
+/* The q-quantile (q in [0, 1]) of |x| over all n x dim features of d, with
+ * linear interpolation between order statistics (numpy.quantile's default):
+ * q = 0 is the smallest |x|, q = 1 the largest, q = 0.5 the median.  Exact, in
+ * three passes over the data and no copy.  Returns NaN when d holds no features
+ * or q is outside [0, 1] or NaN. */
+float mt_dataset_abs_quantile(const mt_dataset *d, double q);
+
+/* Multiply every feature of d by factor. */
+void mt_dataset_scale(mt_dataset *d, float factor);
+
+/* --- CIFAR binary files (Krizhevsky 2009: data_batch_N.bin, test_batch.bin,
+ * train.bin, test.bin) ---
+ *
+ * classes 10: records of 1 label byte + 3072 pixel bytes; classes 100: coarse
+ * label (0..19) + fine label + 3072 pixel bytes, and the fine label is kept.  The
+ * pixels are the R, G and B planes of a 32 x 32 image, each row-major; the
+ * dataset keeps that order with dim 3072 and pixel / 255.  Plain or gzip.  The
+ * file must be a positive multiple of the record size ("truncated record", or
+ * "not a CIFAR-10 file" when it is a whole number of the other kind's records)
+ * and every label below `classes` (the message names the record, counted from
+ * 0); all records are checked even when limit > 0 keeps only the first ones.
+ * name NULL uses the path. */
+int mt_dataset_load_cifar_bin(const char *path, int classes, long limit, const char *name,
+                              mt_dataset *out, mt_error *err);
+
+/* --- MNIST-backrand (Larochelle et al., ICML 2007) ---
+ *
+ * MNIST digits whose background is noise: every pixel of value 0 is replaced by
+ * a uniform random byte 0..255 (/255), every other (digit) pixel is kept.  The
+ * byte for pixel j of example i is the top 8 bits of
+ *     rng_bits(rng_key(seed, split, 0x4241434B ('BACK'), i), j)
+ * (src/util/rng.h), so the noise depends only on the seed, the split and the
+ * position: deterministic, independent of thread count and loop order, and a
+ * prefix of a split (limit) gets the same noise as the whole split. */
+
+/* Make the backrand version of `mnist` (pixels in [0, 1], e.g. from
+ * mt_dataset_load_mnist_dir) into *out (labels copied; name
+ * "mnist-backrand/train" or "mnist-backrand/test").  split 0 = train, 1 = test:
+ * part of the key, so the two splits get different noise.  A pixel outside
+ * [0, 1] is an MT_EINPUT error. */
+int mt_backrand_generate(const mt_dataset *mnist, uint64_t seed, int split, mt_dataset *out,
+                         mt_error *err);
+
+/* Write an IDX file of unsigned bytes (type 0x08): ndims 1 to 4 dimensions, each
+ * at least 1, prod(dims) <= 2^31 bytes of data (what mt_idx_read accepts).
+ * gzip-compressed when the path ends in ".gz".  Written atomically: to a
+ * temporary file in the same directory, fsync'd, then renamed over `path`, so
+ * readers never see half a file.  An unwritable path fails with MT_EOUTPUT and a
+ * message naming it. */
+int mt_idx_write(const char *path, const uint8_t *data, int ndims, const uint32_t *dims,
+                 mt_error *err);
+
+/* Load the MNIST-backrand training (train != 0) or test split with the given
+ * seed.  The images are cached as
+ *     cache_dir/mnist-backrand-seed<SEED>-{train,t10k}-images-idx3-ubyte.gz
+ * (SEED in decimal); the labels are MNIST's, read from mnist_dir.  If the cache
+ * file exists it is read (and must match MNIST's label count); otherwise the
+ * whole split is generated from mnist_dir, written to the cache (cache_dir is
+ * created if missing; a failure to write it is an MT_EOUTPUT error) and
+ * returned.  cache_dir NULL generates without caching.  limit > 0 then keeps the
+ * first `limit` examples.  The cache belongs to mnist_dir's files: delete it if
+ * they change.  Name: "mnist-backrand/train" or "mnist-backrand/test". */
+int mt_dataset_load_backrand(const char *mnist_dir, const char *cache_dir, uint64_t seed, int train,
+                             long limit, mt_dataset *out, mt_error *err);
+
 /* ============================================================= operation counts */
 
 /* What the arrays did: the cost model (src/cost) turns these into energy and time. */

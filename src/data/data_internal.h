@@ -1,4 +1,5 @@
-/* data_internal.h — helpers shared by the dataset readers (idx.c, csv.c, dataset.c).
+/* data_internal.h — helpers shared by the dataset readers (idx.c, csv.c, dataset.c,
+ * npy.c, cifar.c, backrand.c).
  *
  * Both file formats are read through zlib's gz* interface, which passes plain
  * files through unchanged, so "plain or .gz" needs no special casing.  These
@@ -88,6 +89,49 @@ static inline int mt_data_gzfail(gzFile f, const char *path, mt_error *err)
 static inline void mt_data_set_name(mt_dataset *d, const char *name, const char *fallback)
 {
     snprintf(d->name, sizeof d->name, "%s", name ? name : fallback);
+}
+
+/* Read up to len bytes from f into buf, in pieces gzread can take (it counts in
+ * unsigned and returns int); returns how many arrived before end of file or an
+ * error.  The caller tells those apart with gzerror: zlib reports a gzip stream
+ * that stops early as Z_BUF_ERROR, not as a failed read. */
+static inline size_t mt_data_gzread_full(gzFile f, void *buf, size_t len)
+{
+    const size_t piece = (size_t)1 << 30;
+    size_t have = 0;
+    while (have < len) {
+        size_t want = len - have < piece ? len - have : piece;
+        int got = gzread(f, (unsigned char *)buf + have, (unsigned)want);
+        if (got <= 0) break;
+        have += (size_t)got;
+    }
+    return have;
+}
+
+/* zlib's status of f: Z_OK (no error, possibly at end of file), Z_BUF_ERROR (a
+ * gzip stream that ends early) or an error code. */
+static inline int mt_data_gzstatus(gzFile f)
+{
+    int code = Z_OK;
+    gzerror(f, &code);
+    return code;
+}
+
+/* Find dir/stem.gz or, failing that, dir/stem (the MNIST file naming); fails with
+ * "DIR: no STEM[.gz]" (MT_EINPUT), noting a missing directory. */
+static inline int mt_data_find_file(const char *dir, const char *stem, char *path, size_t size,
+                                    mt_error *err)
+{
+    char file[256];
+    snprintf(file, sizeof file, "%s.gz", stem);
+    if (mt_data_path_join(path, size, dir, file) != 0)
+        return mt_fail(err, MT_EINPUT, "%s: directory name too long", dir);
+    if (mt_data_path_exists(path)) return MT_OK;
+    if (mt_data_path_join(path, size, dir, stem) != 0)
+        return mt_fail(err, MT_EINPUT, "%s: directory name too long", dir);
+    if (mt_data_path_exists(path)) return MT_OK;
+    return mt_fail(err, MT_EINPUT, "%s: no %s[.gz]%s", dir, stem,
+                   mt_data_is_dir(dir) ? "" : " (no such directory)");
 }
 
 #endif

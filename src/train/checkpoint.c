@@ -4,6 +4,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <libgen.h>
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -264,6 +265,16 @@ static int get_tile(reader *r, tile *t)
     EXPECT_ARRAY(r, "pulse_net", t->pulse_net, n);
     double scalars[7];
     if ((rc = expect(r, "scalars", scalars, sizeof scalars))) return rc;
+    for (int k = 0; k < 7; k++)
+        if (!isfinite(scalars[k]))
+            return mt_fail(r->err, MT_EINPUT, "%s: checkpoint tile %d has a non-finite state value",
+                           r->path, t->index);
+    if (scalars[6] != 1.0 && scalars[6] != -1.0)
+        return mt_fail(r->err, MT_EINPUT, "%s: checkpoint tile %d has polarity %g (must be +1 or -1)",
+                       r->path, t->index, scalars[6]);
+    if (t->kind == MT_CELL_2PCM3T1C && !(scalars[2] > 0.0 && scalars[3] > 0.0))
+        return mt_fail(r->err, MT_EINPUT, "%s: checkpoint tile %d has a non-positive leak factor",
+                       r->path, t->index);
     t->shared_z = (float)scalars[0];
     t->frame_time_s = scalars[1];
     t->decay = scalars[2];

@@ -400,25 +400,49 @@ int mt_params_load_file(mt_params *p, const char *path, mt_error *err)
 {
     FILE *f = fopen(path, "r");
     if (!f) return mt_fail(err, MT_EINPUT, "%s: cannot open: %s", path, strerror(errno));
-    /* libconfig's scanner exits the process on a read error (e.g. a directory) */
+    /* libconfig's scanner exits the process on a read error (e.g. a directory), so
+     * the file is read here and handed over as text */
     struct stat st;
     if (fstat(fileno(f), &st) != 0 || !S_ISREG(st.st_mode)) {
         fclose(f);
         return mt_fail(err, MT_EINPUT, "%s: not a regular file", path);
     }
-    config_t cfg;
-    config_init(&cfg);
-    int ok = config_read(&cfg, f);
+    if (st.st_size > (1 << 24)) {
+        fclose(f);
+        return mt_fail(err, MT_EINPUT, "%s: %lld bytes is too large for a configuration file",
+                       path, (long long)st.st_size);
+    }
+    char *text = malloc((size_t)st.st_size + 1);
+    size_t len = text ? fread(text, 1, (size_t)st.st_size, f) : 0;
+    int read_error = ferror(f);
     fclose(f);
-    int rc = ok ? load_config(p, &cfg, path, err)
-                : mt_fail(err, MT_EINPUT, "%s:%d: %s", path, config_error_line(&cfg),
-                          config_error_text(&cfg));
-    config_destroy(&cfg);
+    if (!text) return mt_fail(err, MT_ENOMEM, "%s: out of memory", path);
+    if (read_error) {
+        free(text);
+        return mt_fail(err, MT_EINPUT, "%s: read error", path);
+    }
+    text[len] = '\0';
+    if (strlen(text) != len) {
+        free(text);
+        return mt_fail(err, MT_EINPUT, "%s: contains a NUL byte: not a configuration file", path);
+    }
+    int rc = params_load_string(p, text, path, err);
+    free(text);
     return rc;
 }
 
 int params_load_string(mt_params *p, const char *text, const char *origin, mt_error *err)
 {
+    /* @include would let a file (or a checkpoint) pull in any other file, and libconfig
+     * exits the process when the included path is a directory: a configuration is one
+     * self-contained file. */
+    const char *inc = strstr(text, "@include");
+    if (inc) {
+        int line = 1;
+        for (const char *c = text; c < inc; c++) line += *c == '\n';
+        return mt_fail(err, MT_EINPUT, "%s:%d: @include is not supported (put every setting in one file)",
+                       origin, line);
+    }
     config_t cfg;
     config_init(&cfg);
     int rc = config_read_string(&cfg, text)

@@ -38,7 +38,8 @@ BIN      := $(BUILD)/memtrain
 TESTBIN  := $(BUILD)/test_memtrain
 
 DEBIAN_PACKAGES := build-essential clang libconfig-dev zlib1g-dev libomp-dev gnuplot-nox \
-                   dataset-fashion-mnist valgrind python3 python3-numpy
+                   dataset-fashion-mnist valgrind python3 python3-numpy \
+                   python3-torch python3-torchvision
 
 .PHONY: all deps check test paper docs clean help
 all: $(BIN) $(LIB)

@@ -160,10 +160,15 @@ typedef struct mt_net_params {
 } mt_net_params;
 
 typedef struct mt_data_params {
-    char dataset[32];          /* mnist | fashion | digits */
+    char dataset[32];          /* mnist | mnist-backrand | fashion | digits | cifar10 | cifar100 */
     char dir[512];             /* directory holding the files ("" = the default for the dataset) */
     long train_limit;          /* use only the first N training examples (0 = all) */
     long test_limit;           /* use only the first N test examples (0 = all) */
+    char features[512], labels[512];           /* cifar: training .npy files ("" = in dir) */
+    char test_features[512], test_labels[512]; /* cifar: test .npy files ("" = in dir) */
+    double feature_quantile;   /* cifar: features are divided by this quantile of |x| (train set) */
+    char cache_dir[512];       /* mnist-backrand: where generated images are cached */
+    uint64_t backrand_seed;    /* mnist-backrand: seed of the background noise */
 } mt_data_params;
 
 typedef struct mt_train_params {
@@ -308,6 +313,9 @@ int mt_dataset_load_csv(const char *path, int dim, double feature_max, int class
 
 /* Release the arrays of a dataset (the struct itself is the caller's). */
 void mt_dataset_free(mt_dataset *d);
+
+/* Inputs per example and classes of a known dataset name; MT_EINPUT if unknown. */
+int mt_dataset_shape(const char *dataset, int *inputs, int *classes, mt_error *err);
 
 /* Load the training or test split named by p->data (dataset, dir, limits).
  * Default directories: mnist -> data/mnist (beside the executable's repository,

@@ -706,6 +706,41 @@ test_out_of_memory_exits_5() {
     expect_error_message "out of memory"
 }
 
+test_mnist_backrand_is_generated_cached_and_deterministic() {
+    local cache=$work/backrand-cache
+    expect_exit 0 train --preset mnist-backrand --epochs 1 --train-limit 300 --test-limit 100 \
+        --set data.cache_dir="$cache" --cell float --quiet --json a.jsonl || return
+    [ -f "$cache/mnist-backrand-seed1-train-images-idx3-ubyte.gz" ] || { why="no cache file written"; return 1; }
+    expect_exit 0 train --preset mnist-backrand --epochs 1 --train-limit 300 --test-limit 100 \
+        --set data.cache_dir="$cache" --cell float --quiet --json b.jsonl || return
+    strip_timing a.jsonl a.txt && strip_timing b.jsonl b.txt || return
+    cmp -s a.txt b.txt || { why="the cached dataset trains differently from the generated one"; return 1; }
+}
+
+test_cifar10_pipeline_from_sample_images() {
+    # tools/extract_features.py on 16 sample images with untrained ResNet-50 weights,
+    # then memtrain reads the .npy files through the cifar10 preset
+    if ! /usr/bin/python3 -c 'import torch, torchvision, numpy' 2>/dev/null; then
+        skip "python3-torch/torchvision not installed (make deps)"; return 0
+    fi
+    /usr/bin/python3 "$root/tools/extract_features.py" --train "$root/data/cifar10-sample/cifar10_train_first200.bin" \
+        --test "$root/data/cifar10-sample/cifar10_train_first200.bin" --out feat --limit 16 --threads 2 \
+        >/dev/null 2>&1 || { why="extract_features.py failed"; return 1; }
+    expect_exit 0 train --preset cifar10 --data feat --epochs 2 --json c.jsonl || return
+    expect_stdout_contains "cifar10 2048-10 (16 train / 16 test)" || return
+    json_assert c.jsonl 'assert objs[-1]["final"] is True and objs[-1]["examples"] == 32, objs[-1]["examples"]' || return
+    expect_exit 2 train --preset cifar10 --data "$work/nowhere" --epochs 1 --quiet || return
+    expect_error_message "extract_features.py"
+}
+
+test_cost_preset_lands_near_the_paper() {
+    expect_exit 0 cost --preset ambrogio2018 --json cost.json || return
+    json_assert cost.json 'assert abs(objs[0]["gops_per_watt"] / 28065 - 1) < 0.1 and abs(objs[0]["tops_per_mm2"] / 3.6 - 1) < 0.1, objs[0]["gops_per_watt"]' || return
+    printf 'not json\n' > bad.jsonl
+    expect_exit 2 cost --from bad.jsonl || return
+    expect_error_message bad.jsonl
+}
+
 # ============================================================== runner
 
 tests=(
@@ -766,6 +801,9 @@ tests=(
     test_fashion_preset
     test_numerical_fault_exits_4_with_epoch_and_example
     test_out_of_memory_exits_5
+    test_mnist_backrand_is_generated_cached_and_deterministic
+    test_cifar10_pipeline_from_sample_images
+    test_cost_preset_lands_near_the_paper
 )
 
 passed=0 failed=0

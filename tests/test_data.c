@@ -903,7 +903,7 @@ TEST(load_for_rejects_unknown_dataset)
     mt_dataset d;
     mt_error err = {0};
     CHECK_ERROR(mt_dataset_load_for(&p, 1, &d, &err), err, MT_EINPUT,
-                "data.dataset: unknown dataset 'cifar' (known: mnist, fashion, digits)");
+                "data.dataset: unknown dataset 'cifar' (known: mnist, mnist-backrand, fashion, digits, cifar10, cifar100)");
     p.data.dataset[0] = '\0';
     CHECK_ERROR(mt_dataset_load_for(&p, 1, &d, &err), err, MT_EINPUT, "unknown dataset ''");
 }

@@ -54,7 +54,9 @@ static const char *const train_help =
     "\n"
     "options:\n"
     "  --preset NAME       mnist (default: 784-250-10, 20 epochs, the paper's run),\n"
+    "                      mnist-backrand (MNIST on random backgrounds, generated),\n"
     "                      fashion (Fashion-MNIST, Debian dataset-fashion-mnist),\n"
+    "                      cifar10, cifar100 (2,048 conv features -> 10 / 100 classes),\n"
     "                      digits (UCI 8x8 digits, 64-32-10: seconds)\n"
     "  --config FILE       libconfig file, e.g.  cap = { tau_s = 0.5; };\n"
     "                      (memtrain params --config writes a complete one)\n"
@@ -68,6 +70,9 @@ static const char *const train_help =
     "  --seed N            seed of every random stream (same seed = same result)\n"
     "  --threads N         OpenMP threads (results do not depend on it)\n"
     "  --data DIR          directory with the dataset's files\n"
+    "  --features FILE     cifar10/cifar100: training features (.npy, N x 2048, from\n"
+    "  --labels FILE         tools/extract_features.py) and labels; default DIR/train_*.npy\n"
+    "  --test-features FILE, --test-labels FILE   the test split (default DIR/test_*.npy)\n"
     "  --set KEY=VALUE     set any parameter (repeatable), e.g. --set cap.tau_s=0.1\n"
     "                      `memtrain params` lists every key with unit and default\n"
     "  --no-twin           do not train the software twin\n"
@@ -166,6 +171,10 @@ static int parse_options(int argc, char **argv, options *o, const char *help, in
         else if (is_train && !strcmp(a, "--seed")) SET("train.seed");
         else if (is_train && !strcmp(a, "--threads")) SET("train.threads");
         else if (is_train && !strcmp(a, "--data")) SET("data.dir");
+        else if (is_train && !strcmp(a, "--features")) SET("data.features");
+        else if (is_train && !strcmp(a, "--labels")) SET("data.labels");
+        else if (is_train && !strcmp(a, "--test-features")) SET("data.test_features");
+        else if (is_train && !strcmp(a, "--test-labels")) SET("data.test_labels");
         else if (is_train && !strcmp(a, "--json")) { NEED_VALUE(); o->json = next; }
         else if (is_train && !strcmp(a, "--checkpoint")) { NEED_VALUE(); o->checkpoint = next; }
         else if (is_train && !strcmp(a, "--resume")) { NEED_VALUE(); o->resume = next; }
@@ -270,8 +279,11 @@ static int cmd_train(int argc, char **argv)
     }
     if (!o.quiet) {
         static const char *const kinds[] = {"float", "2pcm", "2pcm3t1c"};
-        printf("memtrain %s: %s %d-%s-%d (%ld train / %ld test), cell %s, %d epochs, seed %llu\n",
-               MT_VERSION, p.data.dataset, train.dim, p.net.hidden[0] ? p.net.hidden : "", train.classes,
+        char hidden[sizeof p.net.hidden + 2] = "";
+        if (p.net.hidden[0]) snprintf(hidden, sizeof hidden, "%s-", p.net.hidden);
+        for (char *c = hidden; *c; c++) *c = *c == ',' ? '-' : *c;
+        printf("memtrain %s: %s %d-%s%d (%ld train / %ld test), cell %s, %d epochs, seed %llu\n",
+               MT_VERSION, p.data.dataset, train.dim, hidden, train.classes,
                train.n, test.n, kinds[p.cell.kind], p.train.epochs, (unsigned long long)p.train.seed);
         fflush(stdout);
     }

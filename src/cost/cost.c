@@ -298,13 +298,9 @@ static int evaluate(const mt_params *p, const mt_cost_run *run, const double cou
 int mt_cost_run_from_params(const mt_params *p, mt_cost_run *run, mt_error *err)
 {
     memset(run, 0, sizeof *run);
-    int n_in, n_out = 10;
-    if (!strcmp(p->data.dataset, "mnist") || !strcmp(p->data.dataset, "fashion")) n_in = 784;
-    else if (!strcmp(p->data.dataset, "digits")) n_in = 64;
-    else
-        return mt_fail(err, MT_EINPUT,
-                       "data.dataset: the cost model knows the shape of mnist, fashion and "
-                       "digits, not '%s'", p->data.dataset);
+    int n_in, n_out;
+    int shape_rc = mt_dataset_shape(p->data.dataset, &n_in, &n_out, err);
+    if (shape_rc) return shape_rc;
     int hidden[MT_COST_MAX_LAYERS], n_hidden;
     int rc = params_parse_hidden(p->net.hidden, hidden, MT_COST_MAX_LAYERS - 1, &n_hidden, err);
     if (rc) return rc;

@@ -5,6 +5,7 @@
  * used by Fashion-MNIST); mt_dataset_load_for maps the data.* parameters onto the
  * right files and split, so the CLI and the tests pick datasets the same way. */
 #include <stdint.h>
+#include <math.h>
 #include <stdlib.h>
 
 #include "data/data_internal.h"
@@ -161,6 +162,83 @@ static int bundled_data_dir(const char *subdir, char *dir, size_t size, mt_error
     return MT_OK;
 }
 
+int mt_dataset_shape(const char *dataset, int *inputs, int *classes, mt_error *err)
+{
+    static const struct { const char *name; int inputs, classes; } known[] = {
+        {"mnist", 784, 10},   {"mnist-backrand", 784, 10}, {"fashion", 784, 10},
+        {"digits", 64, 10},   {"cifar10", 2048, 10},       {"cifar100", 2048, 100},
+    };
+    for (size_t i = 0; i < sizeof known / sizeof known[0]; i++)
+        if (strcmp(dataset, known[i].name) == 0) {
+            *inputs = known[i].inputs;
+            *classes = known[i].classes;
+            return MT_OK;
+        }
+    return mt_fail(err, MT_EINPUT,
+                   "data.dataset: unknown dataset '%s' (known: mnist, mnist-backrand, fashion, "
+                   "digits, cifar10, cifar100)", dataset);
+}
+
+/* Where generated MNIST-backrand images are cached. */
+static void backrand_cache_dir(const mt_params *p, char *dir, size_t size)
+{
+    const char *xdg = getenv("XDG_CACHE_HOME"), *home = getenv("HOME");
+    if (p->data.cache_dir[0]) snprintf(dir, size, "%s", p->data.cache_dir);
+    else if (xdg && xdg[0]) snprintf(dir, size, "%s/memtrain", xdg);
+    else if (home && home[0]) snprintf(dir, size, "%s/.cache/memtrain", home);
+    else snprintf(dir, size, "/tmp/memtrain-cache");
+}
+
+/* A cifar feature or label file: the parameter if set, else DIR/<split>_<what>.npy. */
+static int cifar_path(const char *param, const char *dir, const char *split, const char *what,
+                      char *path, size_t size, mt_error *err)
+{
+    if (param[0]) {
+        snprintf(path, size, "%s", param);
+        return MT_OK;
+    }
+    if ((size_t)snprintf(path, size, "%s/%s_%s.npy", dir, split, what) >= size)
+        return mt_fail(err, MT_EINPUT, "%s: directory name too long", dir);
+    return MT_OK;
+}
+
+/* CIFAR-10/100 features (tools/extract_features.py), scaled by the training set's
+ * |feature| quantile so that the DAC's [-1, 1] range is used. */
+static int load_cifar(const mt_params *p, const char *dataset, int classes, int train, long limit,
+                      const char *name, mt_dataset *out, mt_error *err)
+{
+    char dir[MT_DATA_PATH_MAX], features[MT_DATA_PATH_MAX], labels[MT_DATA_PATH_MAX];
+    if (p->data.dir[0]) snprintf(dir, sizeof dir, "%s", p->data.dir);
+    else {
+        char sub[64];
+        snprintf(sub, sizeof sub, "%s-features", dataset);
+        int status = bundled_data_dir(sub, dir, sizeof dir, err);
+        if (status) return status;
+    }
+    char train_features[MT_DATA_PATH_MAX], train_labels[MT_DATA_PATH_MAX];
+    int rc = cifar_path(p->data.features, dir, "train", "features", train_features, sizeof train_features, err);
+    if (!rc) rc = cifar_path(p->data.labels, dir, "train", "labels", train_labels, sizeof train_labels, err);
+    if (!rc) rc = cifar_path(train ? p->data.features : p->data.test_features, dir, train ? "train" : "test",
+                             "features", features, sizeof features, err);
+    if (!rc) rc = cifar_path(train ? p->data.labels : p->data.test_labels, dir, train ? "train" : "test",
+                             "labels", labels, sizeof labels, err);
+    if (rc) return rc;
+    if (!mt_data_path_exists(features))
+        return mt_fail(err, MT_EINPUT,
+                       "%s: %s not found: extract features with tools/extract_features.py "
+                       "(docs/cifar.md) and pass --data DIR or --features/--labels", dataset, features);
+    /* the scale comes from the training set only (at most 10,000 examples of it) */
+    mt_dataset ref;
+    rc = mt_dataset_load_npy(train_features, train_labels, classes, 10000, "scale", &ref, err);
+    if (rc) return rc;
+    float scale = mt_dataset_abs_quantile(&ref, p->data.feature_quantile);
+    mt_dataset_free(&ref);
+    rc = mt_dataset_load_npy(features, labels, classes, limit, name, out, err);
+    if (rc) return rc;
+    if (scale > 0.0f && isfinite(scale)) mt_dataset_scale(out, 1.0f / scale);
+    return MT_OK;
+}
+
 int mt_dataset_load_for(const mt_params *p, int train, mt_dataset *out, mt_error *err)
 {
     if (!p || !out) return mt_fail(err, MT_EINTERNAL, "mt_dataset_load_for: NULL argument");
@@ -211,6 +289,20 @@ int mt_dataset_load_for(const mt_params *p, int train, mt_dataset *out, mt_error
                                    count, name, out, err);
     }
 
-    return mt_fail(err, MT_EINPUT, "data.dataset: unknown dataset '%s' (known: mnist, fashion, digits)",
-                   dataset);
+    if (strcmp(dataset, "mnist-backrand") == 0) {
+        if (user_dir[0]) snprintf(dir, sizeof dir, "%s", user_dir);
+        else {
+            int status = bundled_data_dir("mnist", dir, sizeof dir, err);
+            if (status) return status;
+        }
+        char cache[MT_DATA_PATH_MAX];
+        backrand_cache_dir(p, cache, sizeof cache);
+        return mt_dataset_load_backrand(dir, cache, p->data.backrand_seed, train, limit, out, err);
+    }
+
+    if (strcmp(dataset, "cifar10") == 0) return load_cifar(p, dataset, 10, train, limit, name, out, err);
+    if (strcmp(dataset, "cifar100") == 0) return load_cifar(p, dataset, 100, train, limit, name, out, err);
+
+    int inputs, classes;
+    return mt_dataset_shape(dataset, &inputs, &classes, err);
 }

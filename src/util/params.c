@@ -141,11 +141,25 @@ static const param_def table[] = {
  "initial weights uniform in +-init_scale/sqrt(fan_in)", NULL},
 /* ---- data ----------------------------------------------------------------------------- */
 {"data.dataset", P_STRING, OFF(data.dataset), SIZE(data.dataset), "mnist", 0, 0, "-", "paper",
- "dataset: mnist, fashion, digits", NULL},
+ "dataset: mnist, mnist-backrand, fashion, digits, cifar10, cifar100", NULL},
 {"data.dir", P_STRING, OFF(data.dir), SIZE(data.dir), "", 0, 0, "path", "-",
  "directory of the dataset files (\"\" = the dataset's default place)", NULL},
 {"data.train_limit", P_LONG, OFF(data.train_limit), 0, "0", 0, 1e15, "examples", "-",
  "use only the first N training examples (0 = all)", NULL},
+{"data.features", P_STRING, OFF(data.features), SIZE(data.features), "", 0, 0, "path", "-",
+ "cifar10/100: training features, float32/64 N x 2048 .npy (\"\" = DIR/train_features.npy)", NULL},
+{"data.labels", P_STRING, OFF(data.labels), SIZE(data.labels), "", 0, 0, "path", "-",
+ "cifar10/100: training labels .npy (\"\" = DIR/train_labels.npy)", NULL},
+{"data.test_features", P_STRING, OFF(data.test_features), SIZE(data.test_features), "", 0, 0, "path", "-",
+ "cifar10/100: test features .npy (\"\" = DIR/test_features.npy)", NULL},
+{"data.test_labels", P_STRING, OFF(data.test_labels), SIZE(data.test_labels), "", 0, 0, "path", "-",
+ "cifar10/100: test labels .npy (\"\" = DIR/test_labels.npy)", NULL},
+{"data.feature_quantile", P_DOUBLE, OFF(data.feature_quantile), 0, "0.999", 0.5, 1, "1", "chosen",
+ "cifar10/100: both splits are divided by this quantile of |feature| over (up to 10,000 examples of) the training set, so the DAC's range is used", NULL},
+{"data.cache_dir", P_STRING, OFF(data.cache_dir), SIZE(data.cache_dir), "", 0, 0, "path", "-",
+ "mnist-backrand: cache of the generated images (\"\" = $XDG_CACHE_HOME/memtrain or ~/.cache/memtrain)", NULL},
+{"data.backrand_seed", P_U64, OFF(data.backrand_seed), 0, "1", 0, 0, "-", "chosen",
+ "mnist-backrand: seed of the uniform background noise (a dataset, fixed across training seeds)", NULL},
 {"data.test_limit", P_LONG, OFF(data.test_limit), 0, "0", 0, 1e15, "examples", "-",
  "use only the first N test examples (0 = all)", NULL},
 /* ---- training ------------------------------------------------------------------------- */
@@ -468,6 +482,15 @@ static const preset presets[] = {
     {"fashion", "Fashion-MNIST (Debian dataset-fashion-mnist), same network and schedule as mnist",
      {{"data.dataset", "fashion"}, {"net.hidden", "250"}, {"train.epochs", "20"},
       {"transfer.interval", "8000"}}},
+    {"mnist-backrand", "MNIST with uniform random backgrounds (Larochelle et al. 2007), generated from MNIST; 784-250-10",
+     {{"data.dataset", "mnist-backrand"}, {"net.hidden", "250"}, {"train.epochs", "20"},
+      {"transfer.interval", "8000"}}},
+    {"cifar10", "CIFAR-10 as transfer learning: 2,048 ResNet-50 features -> 10 (tools/extract_features.py)",
+     {{"data.dataset", "cifar10"}, {"net.hidden", ""}, {"train.epochs", "20"},
+      {"transfer.interval", "8000"}, {"train.lr", "0.05"}}},
+    {"cifar100", "CIFAR-100 as transfer learning: 2,048 -> 100 with bias = the paper's 204,900 synapses",
+     {{"data.dataset", "cifar100"}, {"net.hidden", ""}, {"train.epochs", "20"},
+      {"transfer.interval", "8000"}, {"train.lr", "0.05"}}},
     {"digits", "UCI 8x8 digits (1,437 train / 360 test), 64-32-10: a seconds-long run for tests",
      {{"data.dataset", "digits"}, {"net.hidden", "32"}, {"train.epochs", "30"},
       {"transfer.interval", "1000"}, {"train.lr_step_epochs", "10"}}},
@@ -565,10 +588,8 @@ int mt_params_validate(const mt_params *p, mt_error *err)
     int sizes[8], n;
     int rc = params_parse_hidden(p->net.hidden, sizes, 8, &n, err);
     if (rc) return rc;
-    if (strcmp(p->data.dataset, "mnist") && strcmp(p->data.dataset, "fashion") &&
-        strcmp(p->data.dataset, "digits"))
-        return mt_fail(err, MT_EINPUT, "data.dataset: unknown dataset '%s' (known: mnist, fashion, digits)",
-                       p->data.dataset);
+    int inputs, classes;
+    if ((rc = mt_dataset_shape(p->data.dataset, &inputs, &classes, err))) return rc;
     return MT_OK;
 }
 

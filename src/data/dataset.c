@@ -116,22 +116,6 @@ done:
     return status;
 }
 
-/* Find dir/stem.gz or, failing that, dir/stem. */
-static int mnist_find_file(const char *dir, const char *stem, char *path, size_t size,
-                           mt_error *err)
-{
-    char file[128];
-    snprintf(file, sizeof file, "%s.gz", stem);
-    if (mt_data_path_join(path, size, dir, file) != 0)
-        return mt_fail(err, MT_EINPUT, "%s: directory name too long", dir);
-    if (mt_data_path_exists(path)) return MT_OK;
-    if (mt_data_path_join(path, size, dir, stem) != 0)
-        return mt_fail(err, MT_EINPUT, "%s: directory name too long", dir);
-    if (mt_data_path_exists(path)) return MT_OK;
-    return mt_fail(err, MT_EINPUT, "%s: no %s[.gz]%s", dir, stem,
-                   mt_data_is_dir(dir) ? "" : " (no such directory)");
-}
-
 int mt_dataset_load_mnist_dir(const char *dir, int train, long limit, const char *name,
                               mt_dataset *out, mt_error *err)
 {
@@ -141,10 +125,10 @@ int mt_dataset_load_mnist_dir(const char *dir, int train, long limit, const char
     char stem[64], images[MT_DATA_PATH_MAX], labels[MT_DATA_PATH_MAX];
 
     snprintf(stem, sizeof stem, "%s-images-idx3-ubyte", split);
-    int status = mnist_find_file(dir, stem, images, sizeof images, err);
+    int status = mt_data_find_file(dir, stem, images, sizeof images, err);
     if (status) return status;
     snprintf(stem, sizeof stem, "%s-labels-idx1-ubyte", split);
-    status = mnist_find_file(dir, stem, labels, sizeof labels, err);
+    status = mt_data_find_file(dir, stem, labels, sizeof labels, err);
     if (status) return status;
 
     return mt_dataset_load_idx(images, labels, MNIST_CLASSES, limit,

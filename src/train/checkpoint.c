@@ -67,31 +67,47 @@ static void record(buffer *b, const char *name, const void *data, size_t n)
     put(b, data, n);
 }
 
-#define RECORD_ARRAY(b, name, ptr, count)                                                    \
-    do {                                                                                     \
-        if (ptr) record(b, name, ptr, (size_t)(count) * sizeof *(ptr));                      \
-    } while (0)
+/* The arrays of a tile, in file order: one list serves writer and reader, so they
+ * cannot drift apart.  Arrays a cell kind does not use are NULL and skipped. */
+typedef struct tile_field {
+    const char *name;
+    void *data;
+    size_t bytes;
+} tile_field;
+
+#define TILE_FIELDS 15
+
+static void tile_fields(const tile *t, tile_field f[TILE_FIELDS])
+{
+    const size_t n = (size_t)t->rows * (size_t)t->cols, rows = (size_t)t->rows, cols = (size_t)t->cols;
+    const tile_field all[TILE_FIELDS] = {
+        {"w", t->w, n * sizeof *t->w},
+        {"g_plus", t->g_plus, n * sizeof *t->g_plus},
+        {"g_minus", t->g_minus, n * sizeof *t->g_minus},
+        {"g_max_plus", t->g_max_plus, n * sizeof *t->g_max_plus},
+        {"g_max_minus", t->g_max_minus, n * sizeof *t->g_max_minus},
+        {"stuck", t->stuck, n * sizeof *t->stuck},
+        {"cap_z", t->cap_z, n * sizeof *t->cap_z},
+        {"cap_vt", t->cap_vt, n * sizeof *t->cap_vt},
+        {"cap_dv_up", t->cap_dv_up, n * sizeof *t->cap_dv_up},
+        {"cap_dv_down", t->cap_dv_down, n * sizeof *t->cap_dv_down},
+        {"shared_vt", t->shared_vt, cols * sizeof *t->shared_vt},
+        {"shared_g", t->shared_g, cols * sizeof *t->shared_g},
+        {"row_sync", t->row_sync_example, rows * sizeof *t->row_sync_example},
+        {"pulse_total", t->pulse_total, n * sizeof *t->pulse_total},
+        {"pulse_net", t->pulse_net, n * sizeof *t->pulse_net},
+    };
+    memcpy(f, all, sizeof all);
+}
 
 static void put_tile(buffer *b, const tile *t)
 {
-    const size_t n = (size_t)t->rows * (size_t)t->cols;
     int32_t shape[3] = {(int32_t)t->kind, t->rows, t->cols};
     record(b, "tile", shape, sizeof shape);
-    RECORD_ARRAY(b, "w", t->w, n);
-    RECORD_ARRAY(b, "g_plus", t->g_plus, n);
-    RECORD_ARRAY(b, "g_minus", t->g_minus, n);
-    RECORD_ARRAY(b, "g_max_plus", t->g_max_plus, n);
-    RECORD_ARRAY(b, "g_max_minus", t->g_max_minus, n);
-    RECORD_ARRAY(b, "stuck", t->stuck, n);
-    RECORD_ARRAY(b, "cap_z", t->cap_z, n);
-    RECORD_ARRAY(b, "cap_vt", t->cap_vt, n);
-    RECORD_ARRAY(b, "cap_dv_up", t->cap_dv_up, n);
-    RECORD_ARRAY(b, "cap_dv_down", t->cap_dv_down, n);
-    RECORD_ARRAY(b, "shared_vt", t->shared_vt, t->cols);
-    RECORD_ARRAY(b, "shared_g", t->shared_g, t->cols);
-    RECORD_ARRAY(b, "row_sync", t->row_sync_example, t->rows);
-    RECORD_ARRAY(b, "pulse_total", t->pulse_total, n);
-    RECORD_ARRAY(b, "pulse_net", t->pulse_net, n);
+    tile_field fields[TILE_FIELDS];
+    tile_fields(t, fields);
+    for (int k = 0; k < TILE_FIELDS; k++)
+        if (fields[k].data) record(b, fields[k].name, fields[k].data, fields[k].bytes);
     double scalars[7] = {t->shared_z, t->frame_time_s, t->decay, t->inv_decay,
                          t->programmed_time_s, t->now_s, (double)t->polarity};
     record(b, "scalars", scalars, sizeof scalars);
@@ -234,35 +250,18 @@ truncated:
     return mt_fail(r->err, MT_EINPUT, "%s: checkpoint is truncated", r->path);
 }
 
-#define EXPECT_ARRAY(r, name, ptr, count)                                                    \
-    do {                                                                                     \
-        if (ptr && (rc = expect(r, name, ptr, (size_t)(count) * sizeof *(ptr)))) return rc;  \
-    } while (0)
-
 static int get_tile(reader *r, tile *t)
 {
-    const size_t n = (size_t)t->rows * (size_t)t->cols;
     int32_t shape[3];
     int rc = expect(r, "tile", shape, sizeof shape);
     if (rc) return rc;
     if (shape[0] != (int32_t)t->kind || shape[1] != t->rows || shape[2] != t->cols)
         return mt_fail(r->err, MT_EINPUT, "%s: checkpoint tile %d is %dx%d of kind %d, expected %dx%d of kind %d",
                        r->path, t->index, shape[1], shape[2], shape[0], t->rows, t->cols, (int)t->kind);
-    EXPECT_ARRAY(r, "w", t->w, n);
-    EXPECT_ARRAY(r, "g_plus", t->g_plus, n);
-    EXPECT_ARRAY(r, "g_minus", t->g_minus, n);
-    EXPECT_ARRAY(r, "g_max_plus", t->g_max_plus, n);
-    EXPECT_ARRAY(r, "g_max_minus", t->g_max_minus, n);
-    EXPECT_ARRAY(r, "stuck", t->stuck, n);
-    EXPECT_ARRAY(r, "cap_z", t->cap_z, n);
-    EXPECT_ARRAY(r, "cap_vt", t->cap_vt, n);
-    EXPECT_ARRAY(r, "cap_dv_up", t->cap_dv_up, n);
-    EXPECT_ARRAY(r, "cap_dv_down", t->cap_dv_down, n);
-    EXPECT_ARRAY(r, "shared_vt", t->shared_vt, t->cols);
-    EXPECT_ARRAY(r, "shared_g", t->shared_g, t->cols);
-    EXPECT_ARRAY(r, "row_sync", t->row_sync_example, t->rows);
-    EXPECT_ARRAY(r, "pulse_total", t->pulse_total, n);
-    EXPECT_ARRAY(r, "pulse_net", t->pulse_net, n);
+    tile_field fields[TILE_FIELDS];
+    tile_fields(t, fields);
+    for (int k = 0; k < TILE_FIELDS; k++)
+        if (fields[k].data && (rc = expect(r, fields[k].name, fields[k].data, fields[k].bytes))) return rc;
     double scalars[7];
     if ((rc = expect(r, "scalars", scalars, sizeof scalars))) return rc;
     for (int k = 0; k < 7; k++)

@@ -83,13 +83,15 @@ static void train_synthetic(mt_cell_kind kind, int threads, float *out, size_t *
 #endif
     mt_params p;
     mt_params_default(&p);
-    strcpy(p.net.hidden, "64");
+    strcpy(p.net.hidden, "700,400");
     p.transfer.interval = 150;
-    const int n_in = 300; /* 301 x 64 synapses: large enough for the parallel paths */
+    /* large enough for every parallel path of src/array/tile.c: ~440 active rows x 700
+     * columns in forward reads, 700 x 400 in a transpose read */
+    const int n_in = 1100;
     mt_network *net = make_net(&p, kind, n_in, 10);
-    float x[300];
+    static float x[1100];
     mt_error err;
-    for (uint64_t k = 0; k < 400; k++) {
+    for (uint64_t k = 0; k < 300; k++) {
         for (int i = 0; i < n_in; i++) {
             double u = rng_uniform(rng_key(1, 0, RNG_TEST, k), (uint64_t)i);
             x[i] = u < 0.6 ? 0.0f : (float)u; /* sparse, like MNIST */
@@ -110,7 +112,7 @@ static void train_synthetic(mt_cell_kind kind, int threads, float *out, size_t *
 
 TEST(training_is_identical_with_one_and_two_threads)
 {
-    const size_t cap = 301 * 64 + 65 * 10;
+    const size_t cap = 1101 * 700 + 701 * 400 + 401 * 10;
     float *a = malloc(cap * sizeof(float)), *b = malloc(cap * sizeof(float));
     for (int kind = MT_CELL_FLOAT; kind <= MT_CELL_2PCM3T1C; kind++) {
         size_t na, nb;

@@ -12,8 +12,12 @@
 #include "array/periphery.h"
 #include "util/rng.h"
 
-/* Below this many synapses a parallel region costs more than it saves. */
-#define PARALLEL_MIN_SYNAPSES 16384
+/* A parallel region costs ~1-2 µs of fork/join on 2 threads, so work is split only
+ * when each thread gets well over that: reads and float updates cost ~0.1 ns per
+ * synapse (vectorised multiply-adds), an analogue update ~1 ns (a random draw and
+ * the device equations).  Measured with `memtrain bench` (docs/performance.md). */
+#define PARALLEL_MIN_READ_SYNAPSES 262144
+#define PARALLEL_MIN_UPDATE_SYNAPSES 16384
 
 int tile_create(tile **out, const mt_params *p, mt_cell_kind kind, int rows, int cols, int index,
                 mt_error *err)
@@ -111,7 +115,7 @@ static void refresh_stale_rows(tile *t, const int *rows, int n_rows)
 {
     if (t->kind != MT_CELL_2PCM3T1C) return;
     const uint64_t every = (uint64_t)t->params.train.leak_sync_examples;
-    #pragma omp parallel for schedule(static) if ((long)n_rows * t->cols > PARALLEL_MIN_SYNAPSES)
+    #pragma omp parallel for schedule(static) if ((long)n_rows * t->cols > PARALLEL_MIN_READ_SYNAPSES)
     for (int a = 0; a < n_rows; a++) {
         int i = rows ? rows[a] : a;
         if (t->example - t->row_sync_example[i] >= every) cell_pcm2cap_refresh_row(t, i);
@@ -147,7 +151,7 @@ void tile_forward(tile *t, const float *x, float *y, uint64_t noise_key)
 
     /* y_j = sum over active rows; each thread owns a block of columns, so every
      * y_j is summed in the same order whatever the thread count. */
-    #pragma omp parallel if ((long)n * cols > PARALLEL_MIN_SYNAPSES)
+    #pragma omp parallel if ((long)n * cols > PARALLEL_MIN_READ_SYNAPSES)
     {
         int nth = 1, tid = 0;
 #ifdef _OPENMP
@@ -199,7 +203,7 @@ void tile_backward(tile *t, const float *e, float *out, uint64_t noise_key)
     } else {
         memcpy(eq, e, (size_t)cols * sizeof *eq);
     }
-    #pragma omp parallel for schedule(static) if ((long)rows * cols > PARALLEL_MIN_SYNAPSES)
+    #pragma omp parallel for schedule(static) if ((long)rows * cols > PARALLEL_MIN_READ_SYNAPSES)
     for (int i = 0; i < rows - 1; i++) {
         const float *restrict wr = t->w + (size_t)i * cols;
         float s = 0.0f;
@@ -223,7 +227,8 @@ void tile_update(tile *t, const float *e, float lr)
     const int n = t->n_active;
     uint64_t up = 0, down = 0;
     #pragma omp parallel for schedule(static) reduction(+ : up, down) \
-        if ((long)n * t->cols > PARALLEL_MIN_SYNAPSES)
+        if ((long)n * t->cols > (t->kind == MT_CELL_FLOAT ? PARALLEL_MIN_READ_SYNAPSES \
+                                                          : PARALLEL_MIN_UPDATE_SYNAPSES))
     for (int a = 0; a < n; a++) {
         int i = t->active[a];
         float lr_x = lr * t->x_in[i];

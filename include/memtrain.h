@@ -120,13 +120,17 @@ typedef struct mt_pcm_params {
 /* Array periphery.  Forward: inputs are quantised by a DAC over [-input_max, input_max];
  * column currents get Gaussian noise (out_noise, in weight units x input units), are
  * clipped to ±out_bound and quantised by an ADC.  Backward: the error vector is first
- * normalised by its largest magnitude (digital scaling), then goes through the same chain. */
+ * normalised by its largest magnitude (digital scaling), then goes through the same chain.
+ * Bound management: a read with a saturated output is repeated with half the
+ * integration time (half the signal, fresh noise), up to bound_iterations times. */
 typedef struct mt_periphery_params {
     int dac_bits;              /* 0 = ideal (no quantisation) */
     int adc_bits;              /* 0 = ideal */
     double input_max;          /* DAC full scale */
     double out_bound;          /* ADC full scale = saturation bound */
     double out_noise;          /* σ of the output noise */
+    int bound_management;      /* repeat a saturated read with halved integration time */
+    int bound_iterations;      /* ... at most this many times (range x 2^iterations) */
 } mt_periphery_params;
 
 /* The unit cell and the mapping of software weights onto it. */
@@ -448,7 +452,8 @@ typedef struct mt_counters {
     uint64_t writeback_reads;                 /* capacitor verify reads during write-back */
     uint64_t refreshes;                       /* 2pcm RESET-and-reprogram events */
     uint64_t transfers;                       /* tile transfers */
-    uint64_t saturations;                     /* ADC outputs clipped to the bound */
+    uint64_t saturations;                     /* reads left with a clipped output */
+    uint64_t bound_retries;                   /* reads repeated by bound management */
 } mt_counters;
 
 /* ==================================================================== network */

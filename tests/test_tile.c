@@ -100,6 +100,7 @@ TEST(periphery_quantises_inputs_and_saturates_outputs)
     p.periph.dac_bits = 3; /* 3 levels per sign */
     p.periph.input_max = 1.0;
     p.periph.out_bound = 1.0;
+    p.periph.bound_management = 0;
     tile *t = make_tile(&p, MT_CELL_2PCM, 3, 2);
     const float x[2] = {0.4f, -2.0f};
     float y[2];
@@ -111,6 +112,32 @@ TEST(periphery_quantises_inputs_and_saturates_outputs)
     tile_forward(t, x, y, 0);
     CHECK_NEAR(y[0], 1.0, 1e-6);
     CHECK(t->counters.saturations >= 1);
+    tile_free(t);
+}
+
+TEST(bound_management_extends_the_adc_range_by_halving_reads)
+{
+    mt_params p = ideal_params();
+    p.periph.out_bound = 1.0;
+    p.periph.adc_bits = 0;  /* ideal ADC: only clipping */
+    p.periph.bound_iterations = 3; /* range up to 8 */
+    tile *t = make_tile(&p, MT_CELL_2PCM, 2, 3);
+    const float x[1] = {1.0f};
+    float y[3];
+    t->w[0] = 0.5f;  /* fits: one read */
+    t->w[1] = 5.0f;  /* needs three halvings: 5 -> 2.5 -> 1.25 -> 0.625 */
+    t->w[2] = 0.0f;
+    t->w[3] = t->w[4] = t->w[5] = 0.0f; /* bias row */
+    tile_forward(t, x, y, 0);
+    CHECK_NEAR(y[0], 0.5, 1e-6);
+    CHECK_NEAR(y[1], 5.0, 1e-6);  /* exact: the halving is undone after the ADC */
+    CHECK_INT(t->counters.bound_retries, 3);
+    CHECK_INT(t->counters.saturations, 0);
+    CHECK_INT(t->counters.adc_conversions, 3 * 4); /* four reads of three columns */
+    t->w[1] = 20.0f; /* beyond 2^3: clipped at the widest range */
+    tile_forward(t, x, y, 0);
+    CHECK_NEAR(y[1], 8.0, 1e-6);
+    CHECK_INT(t->counters.saturations, 1);
     tile_free(t);
 }
 

@@ -122,14 +122,39 @@ static void refresh_stale_rows(tile *t, const int *rows, int n_rows)
     }
 }
 
-/* Output noise, saturation and ADC of one column/row output. */
-static inline float read_out(const tile *t, float v, uint64_t noise_key, uint64_t index,
-                             uint64_t *saturations)
+/* Periphery of one read: output noise, saturation and ADC on every output of the
+ * ideal array sums in[0..n-1], written to out.  With bound management, a read in
+ * which any output saturates is repeated with half the integration time (so half
+ * the signal, fresh noise) up to periph.bound_iterations times, and the result
+ * scaled back: the ADC's range follows the signal instead of clipping it, at the
+ * cost of extra reads (counted).  Returns the number of reads performed. */
+static int read_outputs(tile *t, float *sums, int n, float scale, float *scratch, uint64_t noise_key)
 {
+    /* sums holds the ideal array outputs and receives the read; scratch keeps them
+     * for repeated reads */
+    memcpy(scratch, sums, (size_t)n * sizeof *scratch);
+    const float *in = scratch;
+    float *out = sums;
     const mt_periphery_params *pp = &t->params.periph;
-    if (pp->out_noise > 0) v += (float)pp->out_noise * rng_normal_fast(noise_key, index);
-    if (fabsf(v) > (float)pp->out_bound) (*saturations)++;
-    return periphery_quantize(v, (float)pp->out_bound, pp->adc_bits);
+    const float bound = (float)pp->out_bound, noise = (float)pp->out_noise;
+    const int tries = pp->bound_management ? pp->bound_iterations + 1 : 1;
+    int k = 0;
+    for (;; k++) {
+        const float gain = ldexpf(1.0f, -k); /* 2^-k */
+        int saturated = 0;
+        for (int i = 0; i < n; i++) {
+            float v = in[i] * gain;
+            if (noise > 0) v += noise * rng_normal_fast(noise_key, (uint64_t)k * (uint64_t)n + (uint64_t)i);
+            saturated |= fabsf(v) > bound;
+            out[i] = periphery_quantize(v, bound, pp->adc_bits) * scale / gain;
+        }
+        if (!saturated || k + 1 >= tries) {
+            if (saturated) t->counters.saturations++;
+            break;
+        }
+        t->counters.bound_retries++;
+    }
+    return k + 1;
 }
 
 void tile_forward(tile *t, const float *x, float *y, uint64_t noise_key)
@@ -171,15 +196,14 @@ void tile_forward(tile *t, const float *x, float *y, uint64_t noise_key)
             }
         }
     }
+    int reads = 1;
     if (analogue) {
-        uint64_t sat = 0;
-        for (int j = 0; j < cols; j++) y[j] = read_out(t, y[j], noise_key, (uint64_t)j, &sat);
-        t->counters.saturations += sat;
+        reads = read_outputs(t, y, cols, 1.0f, t->col_tmp, noise_key);
         t->counters.dac_conversions += (uint64_t)rows;
-        t->counters.adc_conversions += (uint64_t)cols;
+        t->counters.adc_conversions += (uint64_t)cols * (uint64_t)reads;
     }
     t->counters.forward_passes++;
-    t->counters.forward_macs += (uint64_t)rows * (uint64_t)cols;
+    t->counters.forward_macs += (uint64_t)rows * (uint64_t)cols * (uint64_t)reads;
 }
 
 void tile_backward(tile *t, const float *e, float *out, uint64_t noise_key)
@@ -210,16 +234,14 @@ void tile_backward(tile *t, const float *e, float *out, uint64_t noise_key)
         for (int j = 0; j < cols; j++) s += wr[j] * eq[j];
         out[i] = s;
     }
+    int reads = 1;
     if (analogue) {
-        uint64_t sat = 0;
-        for (int i = 0; i < rows - 1; i++)
-            out[i] = scale * read_out(t, out[i], noise_key, (uint64_t)i, &sat);
-        t->counters.saturations += sat;
+        reads = read_outputs(t, out, rows - 1, scale, t->row_tmp, noise_key);
         t->counters.dac_conversions += (uint64_t)cols;
-        t->counters.adc_conversions += (uint64_t)(rows - 1);
+        t->counters.adc_conversions += (uint64_t)(rows - 1) * (uint64_t)reads;
     }
     t->counters.backward_passes++;
-    t->counters.backward_macs += (uint64_t)(rows - 1) * (uint64_t)cols;
+    t->counters.backward_macs += (uint64_t)(rows - 1) * (uint64_t)cols * (uint64_t)reads;
 }
 
 void tile_update(tile *t, const float *e, float lr)

@@ -22,7 +22,7 @@
 
 #include "memtrain.h"
 
-#define CHECKPOINT_VERSION 1u
+#define CHECKPOINT_VERSION 2u /* 2: counters gained bound_retries */
 #define CHECKPOINT_MAX_EPOCHS 100000
 
 /* Where a run is. */

@@ -29,7 +29,7 @@ void results_json_counters(FILE *f, const mt_counters *c)
     C(dac_conversions); C(adc_conversions); C(update_rows); C(cap_pulses_up);
     C(cap_pulses_down); C(pcm_set_pulses_update); C(pcm_set_pulses_program); C(pcm_resets);
     C(verify_reads); C(program_failures); C(cap_reinits); C(writeback_pulses); C(writeback_reads); C(refreshes);
-    C(transfers); C(saturations);
+    C(transfers); C(saturations); C(bound_retries);
     fputc('}', f);
 #undef C
 }

@@ -100,6 +100,10 @@ static const param_def table[] = {
 {"periph.out_noise", P_DOUBLE, OFF(periph.out_noise), 0, "0.02", 0, 1e3, "weight x input", "chosen",
  "sigma of Gaussian noise on each column output (array read noise referred to the output)", NULL},
 /* ---- cell ----------------------------------------------------------------------------- */
+{"periph.bound_management", P_BOOL, OFF(periph.bound_management), 0, "true", 0, 1, "bool", "literature",
+ "repeat a read whose output saturates with half the integration time, so the ADC range follows the signal (aihwkit's iterative bound management); without it, clipped logits make the output weights grow without bound", NULL},
+{"periph.bound_iterations", P_INT, OFF(periph.bound_iterations), 0, "4", 0, 20, "reads",
+ "chosen", "most repeated reads: the range extends to out_bound x 2^iterations", NULL},
 {"cell.kind", P_ENUM, OFF(cell.kind), 0, "2pcm3t1c", 0, 0, "-", "paper",
  "unit cell: float (software twin), 2pcm (PCM pair only), 2pcm3t1c (PCM pair + 3T1C)",
  cell_kind_names},

@@ -13,9 +13,11 @@ import struct
 import subprocess
 import sys
 import tempfile
+import zlib
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 CORPUS = os.path.join(ROOT, "fuzz", "corpus")
+CHECKPOINT_VERSION = 2  # src/train/checkpoint.c
 MEMTRAIN = sys.argv[1] if len(sys.argv) > 1 else os.path.join(ROOT, "build", "memtrain")
 
 
@@ -123,6 +125,50 @@ def checkpoint_seeds():
                 put("fuzz_checkpoint", name, f.read())
 
 
+def patch_tile_scalar(ckpt, index, value):
+    """Set scalars[index] of the first tile record of a checkpoint and
+    recompute the CRC, so the reader gets past the checksum to the field."""
+    name = b"scalars"
+    at = ckpt.index(struct.pack("<I", len(name)) + name) + 4 + len(name)
+    (n,) = struct.unpack_from("<Q", ckpt, at)
+    assert n == 7 * 8
+    data = bytearray(ckpt)
+    struct.pack_into("<d", data, at + 8 + 8 * index, value)
+    trailer = 4 + 3 + 8 + 4
+    body = bytes(data[:-trailer])
+    return body + bytes(data[-trailer:-4]) + struct.pack("<I", zlib.crc32(body) & 0xFFFFFFFF)
+
+
+def with_version(ckpt, version):
+    """The same checkpoint records under another format version, CRC recomputed:
+    keeps a reproducer that is about the records, not the version, reaching them."""
+    trailer = 4 + 3 + 8 + 4
+    body = ckpt[:8] + struct.pack("<I", version) + ckpt[12:-trailer]
+    return body + ckpt[-trailer:-4] + struct.pack("<I", zlib.crc32(body) & 0xFFFFFFFF)
+
+
+def regression_inputs():
+    """Rebuild the hand-made reproducers under fuzz/regressions/ that depend on
+    the checkpoint format (rerun after CHECKPOINT_VERSION changes)."""
+    with tempfile.TemporaryDirectory() as tmp:
+        path = os.path.join(tmp, "float.ckpt")
+        run(["train", "--preset", "digits", "--epochs", "1", "--quiet", "--cell", "float",
+             "--set", "net.hidden=", "--no-twin", "--checkpoint", path])
+        with open(path, "rb") as f:
+            ckpt = f.read()
+    d = os.path.join(ROOT, "fuzz", "regressions", "fuzz_checkpoint")
+    os.makedirs(d, exist_ok=True)
+    # scalars[6] is the tile's polarity: 1e300 once made (int) conversion UB
+    with open(os.path.join(d, "polarity-float-cast-overflow.ckpt"), "wb") as f:
+        f.write(patch_tile_scalar(ckpt, 6, 1e300))
+    # the parameter-record reproducers: only their version field needs updating
+    for name in ("include-directory-exits.ckpt", "libconfig-string-token-leak.ckpt"):
+        with open(os.path.join(d, name), "rb") as f:
+            old = f.read()
+        with open(os.path.join(d, name), "wb") as f:
+            f.write(with_version(old, CHECKPOINT_VERSION))
+
+
 def dict_entry(data):
     if isinstance(data, str):
         data = data.encode()
@@ -161,7 +207,7 @@ def dicts():
              "g_max_plus", "g_max_minus", "stuck", "cap_z", "cap_vt", "cap_dv_up", "cap_dv_down",
              "shared_vt", "shared_g", "row_sync", "pulse_total", "pulse_net", "scalars", "example",
              "counters", "end"]
-    entries = [b"MTCKPT\r\n\x01\x00\x00\x00"]
+    entries = [b"MTCKPT\r\n" + struct.pack("<I", CHECKPOINT_VERSION)]
     entries += [struct.pack("<I", len(n)) + n.encode() for n in names]
     entries += [struct.pack("<Q", v) for v in (0, 1, 4, 8, 12, 40, 56, 0xFFFFFFFF)]
     entries += [struct.pack("<d", v) for v in (float("nan"), float("inf"), -1e300, 2147483648.0, -2147483649.0)]
@@ -183,3 +229,4 @@ if __name__ == "__main__":
     csv_seeds()
     config_seeds()
     checkpoint_seeds()
+    regression_inputs()

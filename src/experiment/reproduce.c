@@ -35,10 +35,12 @@ static const dataset_spec datasets[] = {
 };
 enum { N_DATASETS = sizeof datasets / sizeof datasets[0] };
 
+enum { MAX_SETS = 14 };
+
 typedef struct run_spec {
     const char *name;       /* short, file-name safe */
     const char *what;       /* for the report */
-    const char *sets[3][2]; /* parameters changed from the dataset's preset */
+    const char *sets[MAX_SETS][2]; /* parameters changed from the dataset's preset */
     int twin;               /* the reference run trains the twin and counts pulses */
 } run_spec;
 
@@ -57,6 +59,15 @@ static const run_spec runs[] = {
     {"F8", "significance F = 8", {{"cell.significance_F", "8"}}, 0},
     {"tau-0.1s", "leakage tau = 0.1 s", {{"cap.tau_s", "0.1"}}, 0},
     {"tau-10s", "leakage tau = 10 s", {{"cap.tau_s", "10"}}, 0},
+    /* The architecture with its device physics removed: what is left of the gap
+     * to the twin is the cell's arithmetic (transfer, F, ADC/DAC at 16 bits). */
+    {"ideal-devices", "ideal devices: no spread or noise, linear 10x finer capacitor steps, 16-bit ADC/DAC",
+     {{"cell.variability", "false"}, {"cap.pulse_noise_rel", "0"}, {"cap.step_slope_per_V", "0"},
+      {"cap.dv_up_V", "0.00015"}, {"cap.dv_down_V", "0.00015"}, {"pcm.set_noise_rel", "0"},
+      {"pcm.program_noise_rel", "0"}, {"pcm.read_noise_rel", "0"}, {"pcm.stuck_fraction", "0"},
+      {"periph.out_noise", "0"}, {"periph.adc_bits", "16"}, {"periph.dac_bits", "16"},
+      /* 10x finer steps need 10x the pulses for the same largest update */
+      {"cell.max_pulses_per_update", "630"}}, 0},
 };
 enum { N_RUNS = sizeof runs / sizeof runs[0] };
 
@@ -69,6 +80,7 @@ static const char *expectation(const char *run)
     if (!strcmp(run, "no-variability-no-inversion")) return "no worse: inversion only matters with variability";
     if (!strcmp(run, "F1")) return "worse: less dynamic range, coarser PCM";
     if (!strcmp(run, "tau-0.1s")) return "worse: faster leakage";
+    if (!strcmp(run, "ideal-devices")) return "equal to the twin: the cell itself is exact";
     return "-";
 }
 
@@ -173,7 +185,7 @@ static void execute(const loaded *ds, const run_spec *run, const char *runs_dir,
 {
     mt_params p = ds->params;
     memset(out, 0, sizeof *out);
-    for (int k = 0; k < 3 && run->sets[k][0]; k++)
+    for (int k = 0; k < MAX_SETS && run->sets[k][0]; k++)
         if ((out->rc = mt_params_set(&p, run->sets[k][0], run->sets[k][1], run->name, &out->err)))
             return;
     p.train.twin = run->twin;

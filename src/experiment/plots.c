@@ -56,7 +56,7 @@ int plot_accuracy(const char *dir, const char *name, const char *title,
     if (!gp) return -1;
     preamble(gp, name, title, 1000, 600);
     fprintf(gp, "set xlabel 'epoch'\nset ylabel 'test accuracy (%%)'\nset xrange [0.5:%d.5]\n", epochs);
-    fprintf(gp, "set key inside right bottom box opaque\nplot ");
+    fprintf(gp, "set key below horizontal box\nset bmargin 7\nplot ");
     static const char *const styles[] = {"lw 3 lc rgb '#000000' dt 2", "lw 3 lc rgb '#d62728'",
                                          "lw 2 lc rgb '#1f77b4'", "lw 2 lc rgb '#2ca02c'",
                                          "lw 2 lc rgb '#9467bd'"};
@@ -196,7 +196,7 @@ int plot_ablations(const char *dir, const char *name, const char *title, const c
     if (!gp) return -1;
     preamble(gp, name, title, 1200, 600);
     double floor_ = floor(fmin(lo, 100 * twin_acc) - 1);
-    fprintf(gp, "set style fill solid 0.7\nset boxwidth 0.7\nset xtics rotate by -35\n");
+    fprintf(gp, "set style fill solid 0.7\nset boxwidth 0.7\nset xtics rotate by -35\nset rmargin 8\n");
     fprintf(gp, "set ylabel 'test accuracy (%%)'\nset yrange [%g:100]\nset key inside right top\n", floor_ < 0 ? 0 : floor_);
     fprintf(gp, "plot '%s.dat' using 1:3:xtic(2) with boxes lc rgb '#1f77b4' title 'analogue run', "
                 "%g with lines lw 2 dt 2 lc rgb '#000000' title 'software twin'\n", name, 100 * twin_acc);

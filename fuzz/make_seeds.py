@@ -17,7 +17,7 @@ import zlib
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 CORPUS = os.path.join(ROOT, "fuzz", "corpus")
-CHECKPOINT_VERSION = 2  # src/train/checkpoint.c
+CHECKPOINT_VERSION = 3  # src/train/checkpoint.c
 MEMTRAIN = sys.argv[1] if len(sys.argv) > 1 else os.path.join(ROOT, "build", "memtrain")
 
 
@@ -204,7 +204,7 @@ def dicts():
     write_dict("fuzz_config", "# fuzz_config.dict: libconfig syntax and every memtrain parameter name\n"
                "# (from `memtrain params`; fuzz/make_seeds.py regenerates it).\n", syntax + parts)
     names = ["params", "progress", "result", "network", "twin", "tile", "w", "g_plus", "g_minus",
-             "g_max_plus", "g_max_minus", "stuck", "cap_z", "cap_vt", "cap_dv_up", "cap_dv_down",
+             "stuck", "cap_z", "cap_vt", "cap_dv_up", "cap_dv_down",
              "shared_vt", "shared_g", "row_sync", "pulse_total", "pulse_net", "scalars", "example",
              "counters", "end"]
     entries = [b"MTCKPT\r\n" + struct.pack("<I", CHECKPOINT_VERSION)]

@@ -218,7 +218,7 @@ TEST(pcm_pair_closed_loop_lands_within_tolerance_or_reports_failure)
         float target = -18.0f + 36.0f * (float)rng_uniform(21, (uint64_t)i);
         float gp = 5.0f, gm = 7.0f; /* programming starts with RESET */
         const pair_program_options o = {tol, 20, 1, 20.0f};
-        pair_program_result r = pcm_pair_program(&m, &gp, &gm, 25.0f, 25.0f, 0, target, &o, NULL, 22, (uint64_t)i);
+        pair_program_result r = pcm_pair_program(&m, &gp, &gm, 0, 0, target, &o, NULL, 22, (uint64_t)i);
         if (r.success) {
             successes++;
             /* the verify read is within tolerance; the truth within tolerance + read noise */
@@ -243,7 +243,7 @@ TEST(pcm_pair_without_read_noise_is_exactly_within_tolerance)
         float target = -15.0f + 30.0f * (float)rng_uniform(23, (uint64_t)i);
         float gp = 0, gm = 0;
         const pair_program_options o = {0.3f, 100, 1, 20.0f};
-        pair_program_result r = pcm_pair_program(&m, &gp, &gm, 25.0f, 25.0f, 0, target, &o, NULL, 24, (uint64_t)i);
+        pair_program_result r = pcm_pair_program(&m, &gp, &gm, 0, 0, target, &o, NULL, 24, (uint64_t)i);
         CHECK(r.success);
         CHECK(fabsf((gp - gm) - target) <= 0.3f);
     }
@@ -255,13 +255,13 @@ TEST(pcm_pair_with_a_stuck_device_compensates_or_fails)
     m.read_noise_rel = 0.0f;
     float gp = 10.0f, gm = 0.0f; /* G+ stuck at 10 µS */
     const pair_program_options o = {0.5f, 50, 1, 20.0f};
-    pair_program_result r = pcm_pair_program(&m, &gp, &gm, 25.0f, 25.0f, 1u, 4.0f, &o, NULL, 25, 1);
+    pair_program_result r = pcm_pair_program(&m, &gp, &gm, 0, 1u, 4.0f, &o, NULL, 25, 1);
     CHECK(r.success);          /* reached by raising G- to ~6 µS */
     CHECK(gp == 10.0f);
     CHECK_NEAR(gp - gm, 4.0, 0.5);
     CHECK_INT(r.resets, 1);    /* the stuck device ignores RESET */
     gp = 10.0f, gm = 0.0f;
-    r = pcm_pair_program(&m, &gp, &gm, 25.0f, 25.0f, 1u, 15.0f, &o, NULL, 25, 2);
+    r = pcm_pair_program(&m, &gp, &gm, 0, 1u, 15.0f, &o, NULL, 25, 2);
     CHECK(!r.success);         /* G+ cannot rise: reported, not hidden */
     CHECK_INT(r.set_pulses, 0);
 }
@@ -271,12 +271,12 @@ TEST(pcm_pair_incremental_programming_keeps_a_pair_already_in_tolerance)
     pcm_model m = default_pcm(0);
     const pair_program_options o = {0.5f, 20, 0, 20.0f};
     float gp = 8.0f, gm = 3.0f, read = 5.2f;
-    pair_program_result r = pcm_pair_program(&m, &gp, &gm, 25.0f, 25.0f, 0, 5.0f, &o, &read, 26, 1);
+    pair_program_result r = pcm_pair_program(&m, &gp, &gm, 0, 0, 5.0f, &o, &read, 26, 1);
     CHECK(r.success);
     CHECK_INT(r.set_pulses + r.resets + r.reads, 0); /* the caller's read sufficed */
     CHECK(gp == 8.0f && gm == 3.0f);
     /* lowering D without RESET raises G- */
-    r = pcm_pair_program(&m, &gp, &gm, 25.0f, 25.0f, 0, 2.0f, &o, NULL, 26, 2);
+    r = pcm_pair_program(&m, &gp, &gm, 0, 0, 2.0f, &o, NULL, 26, 2);
     CHECK(r.success && r.resets == 0);
     CHECK(gp == 8.0f && gm > 3.0f);
 }
@@ -287,7 +287,7 @@ TEST(pcm_pair_resets_when_the_device_to_set_is_above_the_limit)
     m.read_noise_rel = 0.0f;
     const pair_program_options o = {0.3f, 50, 0, 20.0f};
     float gp = 21.0f, gm = 15.0f; /* D = 6, raising it needs G+ above the 20 µS limit */
-    pair_program_result r = pcm_pair_program(&m, &gp, &gm, 25.0f, 25.0f, 0, 9.0f, &o, NULL, 27, 1);
+    pair_program_result r = pcm_pair_program(&m, &gp, &gm, 0, 0, 9.0f, &o, NULL, 27, 1);
     CHECK(r.success);
     CHECK_INT(r.resets, 2);
     CHECK_NEAR(gp - gm, 9.0, 0.3); /* reprogrammed from scratch */

@@ -1,5 +1,6 @@
 /* test_tile.c — the crossbar tile and its cells against hand-computed values and the
  * model's equations: reads, periphery, pulse counting, leakage, transfer, polarity. */
+#include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -394,5 +395,34 @@ TEST(pcm_only_cell_pulses_the_right_device_and_refreshes)
     }
     CHECK(t->counters.refreshes > 0);
     CHECK_NEAR(t->w[0], (t->g_plus[0] - t->g_minus[0]) / p.cell.uS_per_weight, 1e-6);
+    tile_free(t);
+}
+
+/* G_max is recomputed from the mismatch stream, not stored: it must be the same
+ * value every time, spread as pcm.g_max_sigma_rel says, and bound the devices. */
+TEST(recomputed_g_max_is_stable_spread_as_configured_and_bounds_the_device)
+{
+    mt_params p = ideal_params();
+    p.pcm.g_max_sigma_rel = 0.1;
+    p.pcm.stuck_fraction = 0;
+    tile *t = make_tile(&p, MT_CELL_2PCM, 100, 100);
+    double sum = 0, sum2 = 0;
+    const size_t n = 100 * 100;
+    for (size_t s = 0; s < n; s++)
+        for (int minus = 0; minus < 2; minus++) {
+            float g_max = tile_g_max(t, s, minus);
+            CHECK(g_max == tile_g_max(t, s, minus));
+            sum += g_max;
+            sum2 += (double)g_max * g_max;
+        }
+    double mean = sum / (2.0 * n), sd = sqrt(sum2 / (2.0 * n) - mean * mean);
+    /* 20,000 devices: the sample mean is within 4 standard errors (0.07 µS) */
+    CHECK_NEAR(mean, p.pcm.g_max_uS, 4 * 0.1 * p.pcm.g_max_uS / sqrt(2.0 * n));
+    CHECK_NEAR(sd / p.pcm.g_max_uS, 0.1, 0.005);
+    /* a device SET many times saturates at its own G_max, never above it */
+    float g = 0;
+    const float g_max = tile_g_max(t, 7, 0);
+    for (int k = 0; k < 2000; k++) g = pcm_set_pulse(&t->pcm, g, g_max, 0.0f);
+    CHECK(g <= g_max && g > 0.99f * g_max);
     tile_free(t);
 }

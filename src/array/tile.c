@@ -71,8 +71,6 @@ void tile_free(tile *t)
     free(t->w);
     free(t->g_plus);
     free(t->g_minus);
-    free(t->g_max_plus);
-    free(t->g_max_minus);
     free(t->stuck);
     free(t->cap_z);
     free(t->cap_vt);

@@ -32,7 +32,7 @@ typedef struct tile {
 
     /* ---- PCM pair (2pcm, 2pcm3t1c) ---- */
     float *g_plus, *g_minus;          /* µS */
-    float *g_max_plus, *g_max_minus;  /* per-device saturation (µS) */
+    uint64_t pcm_mismatch_key;        /* stream of per-device G_max: tile_g_max() */
     uint8_t *stuck;                   /* bit 0: G+ stuck, bit 1: G- stuck */
     pcm_model pcm;
 
@@ -131,5 +131,12 @@ void cell_pcm2cap_read_row(tile *t, int row, float *w);
 
 /* Draw the PCM devices of a tile (shared by both PCM cells). */
 int pcm_pair_array_create(tile *t);
+
+/* Saturation conductance G_max (µS) of G+ (minus = 0) or G- (minus = 1) of pair s:
+ * recomputed from the mismatch stream, not stored (docs/performance.md, memory). */
+static inline float tile_g_max(const tile *t, size_t s, int minus)
+{
+    return pcm_device_g_max(&t->pcm, t->pcm_mismatch_key, 2 * (uint64_t)s + (uint64_t)minus);
+}
 
 #endif

@@ -35,7 +35,7 @@ static void program_pair(tile *t, size_t s, float target_uS, uint64_t key, mt_co
                                     t->params.transfer.max_pulses, 1,
                                     (float)t->params.cell.refresh_uS};
     pair_program_result r = pcm_pair_program(&t->pcm, &t->g_plus[s], &t->g_minus[s],
-                                              t->g_max_plus[s], t->g_max_minus[s], t->stuck[s],
+                                              t->pcm_mismatch_key, t->stuck[s],
                                               clamp_target(t, target_uS), &o, NULL, key, s);
     c->pcm_set_pulses_program += (uint64_t)r.set_pulses;
     c->pcm_resets += (uint64_t)r.resets;
@@ -96,11 +96,12 @@ row_pulses cell_pcm2_update_row(tile *t, int row, float lr_x, const float *e)
         const int n = n_raw < max_pulses ? n_raw : max_pulses;
         const int up = desired > 0.0f;
         float *g = up ? &t->g_plus[s] : &t->g_minus[s];
-        const float g_max = up ? t->g_max_plus[s] : t->g_max_minus[s];
-        if (!(t->stuck[s] & (up ? 1u : 2u)))
+        if (!(t->stuck[s] & (up ? 1u : 2u))) {
+            const float g_max = tile_g_max(t, s, !up);
             for (int k = 0; k < n; k++)
                 *g = pcm_set_pulse(&t->pcm, *g, g_max,
                                    (float)rng_normal(noise_key, (s << 20) + (uint64_t)k));
+        }
         if (up) r.up += (uint64_t)n;
         else r.down += (uint64_t)n;
         if (count_stats) {

@@ -352,7 +352,7 @@ static void commit_synapse(tile *t, size_t s, int j, float W_uS, float p_new,
         target = target > lim ? lim : (target < -lim ? -lim : target);
     }
     pair_program_result r = pcm_pair_program(&t->pcm, &t->g_plus[s], &t->g_minus[s],
-                                              t->g_max_plus[s], t->g_max_minus[s], t->stuck[s],
+                                              t->pcm_mismatch_key, t->stuck[s],
                                               target, &o, pre_read, key, s);
     c->pcm_set_pulses_program += (uint64_t)r.set_pulses;
     c->pcm_resets += (uint64_t)r.resets;

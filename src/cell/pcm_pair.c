@@ -19,7 +19,7 @@ static void reset_pair(float *g_plus, float *g_minus, unsigned stuck, pair_progr
 }
 
 pair_program_result pcm_pair_program(const pcm_model *m, float *g_plus, float *g_minus,
-                                     float g_max_plus, float g_max_minus, unsigned stuck,
+                                     uint64_t g_max_key, unsigned stuck,
                                      float target_uS, const pair_program_options *o,
                                      const float *first_read, uint64_t key, uint64_t index)
 {
@@ -40,8 +40,9 @@ pair_program_result pcm_pair_program(const pcm_model *m, float *g_plus, float *g
         /* Raise D with G+, lower it with G-; a stuck device cannot help. */
         int raise = error < 0.0f;
         float *g = raise ? g_plus : g_minus;
-        float g_max = raise ? g_max_plus : g_max_minus;
         if (stuck & (raise ? 1u : 2u)) break;
+        /* only a pair that needs a SET pays for recomputing its device's G_max */
+        const float g_max = pcm_device_g_max(m, g_max_key, 2 * index + (raise ? 0u : 1u));
         if (*g > 0.0f && (*g >= o->reset_above_uS || *g >= 0.98f * g_max)) {
             reset_pair(g_plus, g_minus, stuck, &r);
             continue;
@@ -58,19 +59,18 @@ int pcm_pair_array_create(tile *t)
     size_t n = (size_t)t->rows * (size_t)t->cols;
     t->g_plus = calloc(n, sizeof *t->g_plus);
     t->g_minus = calloc(n, sizeof *t->g_minus);
-    t->g_max_plus = malloc(n * sizeof *t->g_max_plus);
-    t->g_max_minus = malloc(n * sizeof *t->g_max_minus);
     t->stuck = calloc(n, sizeof *t->stuck);
-    if (!t->g_plus || !t->g_minus || !t->g_max_plus || !t->g_max_minus || !t->stuck)
+    if (!t->g_plus || !t->g_minus || !t->stuck)
         return MT_ENOMEM;
     pcm_model_init(&t->pcm, &t->params.pcm, t->params.cell.variability);
     const uint64_t key = rng_key(t->seed, (uint64_t)t->index, RNG_PCM_MISMATCH, 0);
+    t->pcm_mismatch_key = key;
     #pragma omp parallel for schedule(static) if (n > 65536)
     for (size_t s = 0; s < n; s++) {
         int stuck_plus, stuck_minus;
-        float g_stuck_plus, g_stuck_minus;
-        pcm_sample_device(&t->pcm, key, 2 * s, &t->g_max_plus[s], &stuck_plus, &g_stuck_plus);
-        pcm_sample_device(&t->pcm, key, 2 * s + 1, &t->g_max_minus[s], &stuck_minus, &g_stuck_minus);
+        float g_max, g_stuck_plus, g_stuck_minus;
+        pcm_sample_device(&t->pcm, key, 2 * s, &g_max, &stuck_plus, &g_stuck_plus);
+        pcm_sample_device(&t->pcm, key, 2 * s + 1, &g_max, &stuck_minus, &g_stuck_minus);
         t->stuck[s] = (uint8_t)(stuck_plus | (stuck_minus << 1));
         t->g_plus[s] = g_stuck_plus;
         t->g_minus[s] = g_stuck_minus;

@@ -34,12 +34,14 @@ typedef struct pair_program_result {
 /* A read of G+ - G- with independent read noise on each device (draws 2i, 2i+1). */
 float pcm_pair_read(const pcm_model *m, float g_plus, float g_minus, uint64_t key, uint64_t i);
 
-/* Program (*g_plus, *g_minus) to G+ - G- = target_uS.  first_read, when not NULL and
+/* Program (*g_plus, *g_minus) to G+ - G- = target_uS.  The pair is pair `index` of
+ * its tile: G_max of its devices comes from pcm_device_g_max(m, g_max_key, 2 index)
+ * (G+) and 2 index + 1 (G-), as pcm_pair_array_create drew them.  first_read, when not NULL and
  * reset_first is off, is a read of the pair the caller has just made: it serves as
  * the first verify.  stuck: bit 0 = G+ stuck, bit 1 = G- stuck (those devices ignore
  * pulses).  Random draws: stream `key`, indices [index << 20, (index + 1) << 20). */
 pair_program_result pcm_pair_program(const pcm_model *m, float *g_plus, float *g_minus,
-                                     float g_max_plus, float g_max_minus, unsigned stuck,
+                                     uint64_t g_max_key, unsigned stuck,
                                      float target_uS, const pair_program_options *o,
                                      const float *first_read, uint64_t key, uint64_t index);
 

@@ -18,12 +18,17 @@ void pcm_model_init(pcm_model *m, const mt_pcm_params *p, int variability)
     m->stuck_fraction = variability ? (float)p->stuck_fraction : 0.0f;
 }
 
-void pcm_sample_device(const pcm_model *m, uint64_t key, uint64_t index, float *g_max, int *stuck,
-                       float *g_stuck)
+float pcm_device_g_max(const pcm_model *m, uint64_t key, uint64_t index)
 {
     double spread = 1.0 + m->g_max_sigma_rel * rng_normal(key, 4 * index);
     /* A device with (far-tail) G_max below 10 % of nominal is still a device. */
-    *g_max = (float)(m->g_max * fmax(spread, 0.1));
+    return (float)(m->g_max * fmax(spread, 0.1));
+}
+
+void pcm_sample_device(const pcm_model *m, uint64_t key, uint64_t index, float *g_max, int *stuck,
+                       float *g_stuck)
+{
+    *g_max = pcm_device_g_max(m, key, index);
     *stuck = rng_uniform(key, 4 * index + 1) < m->stuck_fraction;
     *g_stuck = *stuck ? (float)(rng_uniform(key, 4 * index + 2) * *g_max) : 0.0f;
 }

@@ -42,6 +42,10 @@ void pcm_model_init(pcm_model *m, const mt_pcm_params *p, int variability);
 void pcm_sample_device(const pcm_model *m, uint64_t key, uint64_t index, float *g_max,
                        int *stuck, float *g_stuck);
 
+/* The G_max that pcm_sample_device draws for the same device: recomputing it when a
+ * device is programmed costs less than storing 4 bytes per device (µS). */
+float pcm_device_g_max(const pcm_model *m, uint64_t key, uint64_t index);
+
 /* Conductance after one SET pulse; `normal` is the pulse's standard normal draw. */
 static inline float pcm_set_pulse(const pcm_model *m, float g, float g_max, float normal)
 {

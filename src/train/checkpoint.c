@@ -84,8 +84,6 @@ static void tile_fields(const tile *t, tile_field f[TILE_FIELDS])
         {"w", t->w, n * sizeof *t->w},
         {"g_plus", t->g_plus, n * sizeof *t->g_plus},
         {"g_minus", t->g_minus, n * sizeof *t->g_minus},
-        {"g_max_plus", t->g_max_plus, n * sizeof *t->g_max_plus},
-        {"g_max_minus", t->g_max_minus, n * sizeof *t->g_max_minus},
         {"stuck", t->stuck, n * sizeof *t->stuck},
         {"cap_z", t->cap_z, n * sizeof *t->cap_z},
         {"cap_vt", t->cap_vt, n * sizeof *t->cap_vt},

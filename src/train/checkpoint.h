@@ -22,7 +22,7 @@
 
 #include "memtrain.h"
 
-#define CHECKPOINT_VERSION 2u /* 2: counters gained bound_retries */
+#define CHECKPOINT_VERSION 3u /* 2: counters gained bound_retries; 3: G_max recomputed, not stored */
 #define CHECKPOINT_MAX_EPOCHS 100000
 
 /* Where a run is. */

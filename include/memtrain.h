@@ -483,6 +483,11 @@ int mt_network_predict(mt_network *net, const float *x, uint64_t eval_key);
 /* Sum of every tile's counters. */
 mt_counters mt_network_counters(const mt_network *net);
 
+/* Bytes of simulated state held by the network's tiles (device states, mismatch
+ * parameters, cached weights, per-row/column vectors); divide by the synapse count
+ * for bytes per synapse (2pcm3t1c: 29, docs/performance.md). */
+size_t mt_network_state_bytes(const mt_network *net);
+
 int mt_network_layers(const mt_network *net);
 /* Shape of layer l: rows (inputs + 1 bias row) and cols (outputs). */
 void mt_network_layer_shape(const mt_network *net, int l, int *rows, int *cols);

@@ -171,3 +171,25 @@ TEST(every_cell_kind_starts_from_the_same_software_weights)
     mt_network_free(twin);
     mt_network_free(analogue);
 }
+
+/* The state a network holds is what docs/performance.md documents per synapse:
+ * float W (4 B); 2pcm W, G+, G-, stuck (13 B); 2pcm3t1c those + z, V_T, dv_up,
+ * dv_down (29 B); pulse statistics add two int32 counts (8 B).  Per-row and
+ * per-column vectors add well under 1 B per synapse on 784-250-10. */
+TEST(state_bytes_per_synapse_match_the_documented_layout)
+{
+    const struct { mt_cell_kind kind; int stats; double bytes; } cases[] = {
+        {MT_CELL_FLOAT, 0, 4}, {MT_CELL_2PCM, 0, 13}, {MT_CELL_2PCM3T1C, 0, 29},
+        {MT_CELL_2PCM3T1C, 1, 37}};
+    for (size_t c = 0; c < sizeof cases / sizeof cases[0]; c++) {
+        mt_params p;
+        mt_params_default(&p);
+        p.train.pulse_stats = cases[c].stats;
+        mt_network *net = make_net(&p, cases[c].kind, 784, 10);
+        const double synapses = 785.0 * 250 + 251.0 * 10;
+        const double per = (double)mt_network_state_bytes(net) / synapses;
+        CHECK_MSG(per >= cases[c].bytes && per < cases[c].bytes + 0.5, "case %zu: %.3f bytes/synapse, documented %.0f",
+                  c, per, cases[c].bytes);
+        mt_network_free(net);
+    }
+}

@@ -65,6 +65,32 @@ int tile_create(tile **out, const mt_params *p, mt_cell_kind kind, int rows, int
     return MT_OK;
 }
 
+size_t tile_state_bytes(const tile *t)
+{
+    const size_t n = (size_t)t->rows * (size_t)t->cols, rows = (size_t)t->rows, cols = (size_t)t->cols;
+    size_t b = sizeof *t;
+    /* per synapse */
+    if (t->w) b += n * sizeof *t->w;
+    if (t->g_plus) b += n * sizeof *t->g_plus;
+    if (t->g_minus) b += n * sizeof *t->g_minus;
+    if (t->stuck) b += n * sizeof *t->stuck;
+    if (t->cap_z) b += n * sizeof *t->cap_z;
+    if (t->cap_vt) b += n * sizeof *t->cap_vt;
+    if (t->cap_dv_up) b += n * sizeof *t->cap_dv_up;
+    if (t->cap_dv_down) b += n * sizeof *t->cap_dv_down;
+    if (t->pulse_total) b += n * sizeof *t->pulse_total;
+    if (t->pulse_net) b += n * sizeof *t->pulse_net;
+    /* per row or column */
+    if (t->shared_vt) b += cols * sizeof *t->shared_vt;
+    if (t->shared_g) b += cols * sizeof *t->shared_g;
+    if (t->row_sync_example) b += rows * sizeof *t->row_sync_example;
+    if (t->x_in) b += rows * sizeof *t->x_in;
+    if (t->active) b += rows * sizeof *t->active;
+    if (t->col_tmp) b += cols * sizeof *t->col_tmp;
+    if (t->row_tmp) b += rows * sizeof *t->row_tmp;
+    return b;
+}
+
 void tile_free(tile *t)
 {
     if (!t) return;

@@ -77,6 +77,10 @@ int tile_create(tile **out, const mt_params *p, mt_cell_kind kind, int rows, int
                 mt_error *err);
 void tile_free(tile *t);
 
+/* Bytes of the tile's state: its struct, the per-synapse arrays of its cell kind and
+ * its per-row and per-column vectors (docs/performance.md, memory per synapse). */
+size_t tile_state_bytes(const tile *t);
+
 /* Program target weights (weight units, rows x cols) into the cells — the initial
  * state of training: analogue cells reach it only as well as their programming allows. */
 void tile_program_weights(tile *t, const float *w_target);

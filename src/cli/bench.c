@@ -34,7 +34,7 @@ static const char *const bench_help =
     "  --cells LIST    comma-separated cell kinds (default float,2pcm,2pcm3t1c)\n"
     "  --set KEY=VALUE any parameter, as for train\n"
     "  --json FILE     one JSON object per measurement: mode, cell, threads,\n"
-    "                  examples_per_s, runs (all timings)\n";
+    "                  examples_per_s, runs (all timings), state_bytes_per_synapse\n";
 
 static double now_s(void)
 {
@@ -55,11 +55,19 @@ typedef struct measurement {
 
 /* One run: warm up, time `examples` training steps and as many forward passes. */
 static int run_once(const mt_params *p, mt_cell_kind kind, const mt_dataset *d, long warmup,
-                    long examples, double *train_rate, double *infer_rate, mt_error *err)
+                    long examples, double *train_rate, double *infer_rate,
+                    double *bytes_per_synapse, mt_error *err)
 {
     mt_network *net = NULL;
     int rc = mt_network_create(p, kind, d->dim, d->classes, &net, err);
     if (rc) return rc;
+    long synapses = 0;
+    for (int l = 0; l < mt_network_layers(net); l++) {
+        int rows, cols;
+        mt_network_layer_shape(net, l, &rows, &cols);
+        synapses += (long)rows * cols;
+    }
+    *bytes_per_synapse = (double)mt_network_state_bytes(net) / (double)synapses;
     uint64_t k = 0;
     for (; rc == MT_OK && k < (uint64_t)warmup; k++)
         rc = mt_network_train_example(net, d->x + (k % (uint64_t)d->n) * d->dim,
@@ -157,7 +165,8 @@ int cmd_bench(int argc, char **argv)
     }
     printf("memtrain bench: %s %d-%s-%d, batch 1, %ld timed examples after %ld warm-up, median of %d\n",
            p.data.dataset, d.dim, p.net.hidden, d.classes, examples, warmup, repeats);
-    printf("%-9s %7s %16s %16s\n", "cell", "threads", "train ex/s", "inference ex/s");
+    printf("%-9s %7s %16s %16s %16s\n", "cell", "threads", "train ex/s", "inference ex/s",
+           "state B/synapse");
     int rc = MT_OK;
     for (int ki = 0; ki < n_kinds && rc == MT_OK; ki++)
         for (int ti = 0; ti < n_threads && rc == MT_OK; ti++) {
@@ -165,9 +174,10 @@ int cmd_bench(int argc, char **argv)
             omp_set_num_threads(threads[ti]);
 #endif
             measurement m;
+            double bytes_per_synapse = 0;
             for (int r = 0; r < repeats && rc == MT_OK; r++)
                 rc = run_once(&p, (mt_cell_kind)kinds[ki], &d, warmup, examples, &m.train_rate[r],
-                              &m.infer_rate[r], &err);
+                              &m.infer_rate[r], &bytes_per_synapse, &err);
             if (rc) break;
             double tr[16], in[16];
             memcpy(tr, m.train_rate, sizeof tr);
@@ -175,8 +185,8 @@ int cmd_bench(int argc, char **argv)
             qsort(tr, (size_t)repeats, sizeof *tr, cmp_double);
             qsort(in, (size_t)repeats, sizeof *in, cmp_double);
             double train_median = tr[repeats / 2], infer_median = in[repeats / 2];
-            printf("%-9s %7d %16.0f %16.0f\n", kind_names[kinds[ki]], threads[ti], train_median,
-                   infer_median);
+            printf("%-9s %7d %16.0f %16.0f %16.1f\n", kind_names[kinds[ki]], threads[ti], train_median,
+                   infer_median, bytes_per_synapse);
             fflush(stdout);
             for (int mode = 0; json && mode < 2; mode++) {
                 fprintf(json, "{\"mode\":\"%s\",\"cell\":\"%s\",\"threads\":%d,\"examples_per_s\":%.1f,\"runs\":[",
@@ -184,8 +194,9 @@ int cmd_bench(int argc, char **argv)
                         mode ? infer_median : train_median);
                 for (int r = 0; r < repeats; r++)
                     fprintf(json, "%s%.1f", r ? "," : "", mode ? m.infer_rate[r] : m.train_rate[r]);
-                fprintf(json, "],\"examples\":%ld,\"warmup\":%ld,\"network\":\"%d-%s-%d\"}\n", examples,
-                        warmup, d.dim, p.net.hidden, d.classes);
+                fprintf(json, "],\"examples\":%ld,\"warmup\":%ld,\"network\":\"%d-%s-%d\","
+                              "\"state_bytes_per_synapse\":%.2f}\n", examples,
+                        warmup, d.dim, p.net.hidden, d.classes, bytes_per_synapse);
             }
         }
     mt_dataset_free(&d);

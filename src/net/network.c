@@ -178,6 +178,13 @@ int mt_network_predict(mt_network *net, const float *x, uint64_t eval_key)
     return forward(net, x, RNG_EVAL_NOISE, eval_key);
 }
 
+size_t mt_network_state_bytes(const mt_network *net)
+{
+    size_t b = 0;
+    for (int l = 0; l < net->n_layers; l++) b += tile_state_bytes(net->tiles[l]);
+    return b;
+}
+
 mt_counters mt_network_counters(const mt_network *net)
 {
     mt_counters sum;

@@ -14,7 +14,9 @@
 #   - determinism (same seed: same results with 1 or 2 threads; other seed:
 #     other results) for every cell kind;
 #   - training quality of every cell kind on UCI digits, --no-twin, --pulse-stats;
-#   - the Fashion-MNIST preset (skipped when the dataset is not installed).
+#   - the Fashion-MNIST preset (skipped when the dataset is not installed);
+#   - `reproduce`: option errors, and a tiny run of the whole plan whose CSV,
+#     JSONL, report and PNG figures agree and do not depend on --threads.
 # Everything that trains uses --preset digits (a few hundredths of a second per
 # epoch) or MNIST/Fashion-MNIST with a few hundred examples.
 #
@@ -743,6 +745,63 @@ test_cost_preset_lands_near_the_paper() {
 
 # ============================================================== runner
 
+test_reproduce_rejects_bad_options() {
+    expect_bad_input "--datasets" "mnsit" -- reproduce --datasets mnist,mnsit --out r || return
+    expect_bad_input "cell.kind" -- reproduce --set cell.kind=float --out r || return
+    expect_bad_input "cap.tau_s" -- reproduce --datasets mnist --set cap.tau_s=-1 --out r || return
+    expect_bad_input "--epochs" -- reproduce --epochs 0 --out r || return
+    expect_bad_input "--threads" -- reproduce --threads x --out r || return
+    [ ! -e r/results.csv ] || { why="a rejected reproduce wrote results"; return 1; }
+}
+
+# A tiny reproduce: every run of the plan on 300 MNIST examples, CIFAR-10 skipped
+# (no features), outputs consistent with each other and independent of --threads.
+test_reproduce_small_run_writes_consistent_outputs() {
+    [ -f "$MNIST_DIR/train-images-idx3-ubyte.gz" ] || { skip "no $MNIST_DIR"; return 0; }
+    local args=(reproduce --datasets mnist,cifar10 --cifar10 "$work/no-features" --epochs 2
+                --train-limit 300 --test-limit 100 --set transfer.interval=100)
+    expect_exit 0 "${args[@]}" --threads 2 --out r2 || return
+    expect_stdout_contains "cifar10" "skipped" "wrote r2/REPORT.md" || return
+    grep -qF "| CIFAR-10 (transfer learning) | | | | | | skipped: " r2/REPORT.md ||
+        { why="REPORT.md does not list CIFAR-10 as skipped"; return 1; }
+    grep -qF "# memtrain reproduce: custom run" r2/REPORT.md || { why="REPORT.md title"; return 1; }
+    local msg
+    msg=$(python3 - r2 <<'EOF'
+import csv, json, sys
+d = sys.argv[1]
+rows = list(csv.DictReader(open(d + "/results.csv")))
+runs = [r["run"] for r in rows]
+assert len(rows) == 14 and len(set(runs)) == 14, "results.csv: %d rows %r" % (len(rows), runs)
+assert all(r["dataset"] == "mnist" and r["status"] == "ok" for r in rows), "status"
+by = {r["run"]: r for r in rows}
+# 2 epochs x 300 examples, a transfer every 100: 6 (hand count); PCM-only: none
+assert int(by["2pcm3t1c"]["transfers"]) == 6, by["2pcm3t1c"]["transfers"]
+assert int(by["2pcm"]["transfers"]) == 0 and int(by["2pcm"]["cap_pulses"]) == 0, "2pcm row"
+assert int(by["2pcm"]["pcm_update_pulses"]) > 0, "2pcm pulses"
+# the ablation's own setting wins over --set: 600 examples, interval 1,000
+assert int(by["transfer-1k"]["transfers"]) == 0, by["transfer-1k"]["transfers"]
+lines = [json.loads(l) for l in open(d + "/results.jsonl")]
+assert len(lines) == 28, "results.jsonl: %d lines" % len(lines)
+for r in rows:
+    last = [o for o in lines if o["run"] == r["run"]][-1]
+    assert last["epoch"] == 2 and abs(last["test_acc"] - float(r["test_acc"])) < 1e-4, r["run"]
+ref = [o for o in lines if o["run"] == "2pcm3t1c"][-1]
+assert abs(ref["twin_test_acc"] - float(by["2pcm3t1c"]["twin_test_acc"])) < 1e-4, "twin"
+EOF
+    ) || { why="$msg"; return 1; }
+    if command -v gnuplot >/dev/null; then
+        local f
+        for f in accuracy ablations pulses transfer-conductances transfer-weights; do
+            [ "$(head -c 4 "r2/plots/$f-mnist.png" | od -An -c | tr -d ' ')" = "211PNG" ] ||
+                { why="r2/plots/$f-mnist.png is not a PNG"; return 1; }
+        done
+    fi
+    expect_exit 0 "${args[@]}" --threads 1 --out r1 || return
+    strip_timing r1/results.jsonl r1.json || return
+    strip_timing r2/results.jsonl r2.json || return
+    expect_same_files r1.json r2.json "results.jsonl with --threads 1 and 2"
+}
+
 tests=(
     test_main_help_lists_commands
     test_no_command_prints_usage_and_fails
@@ -804,6 +863,8 @@ tests=(
     test_mnist_backrand_is_generated_cached_and_deterministic
     test_cifar10_pipeline_from_sample_images
     test_cost_preset_lands_near_the_paper
+    test_reproduce_rejects_bad_options
+    test_reproduce_small_run_writes_consistent_outputs
 )
 
 passed=0 failed=0

@@ -1,7 +1,9 @@
 /* reproduce.c — `memtrain reproduce`: parse arguments, call the experiment. */
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include "cli/commands.h"
 #include "experiment/reproduce.h"
@@ -9,6 +11,7 @@
 static const char *const reproduce_help =
     "usage: memtrain reproduce [--quick] [--out DIR] [--threads N] [--datasets LIST]\n"
     "                          [--seed N] [--cifar10 DIR] [--cifar100 DIR]\n"
+    "                          [--epochs N] [--train-limit N] [--test-limit N] [--set KEY=VALUE]...\n"
     "\n"
     "Checks the paper's claim - accuracy equivalent to software training - and shows\n"
     "why it holds.  For every dataset whose data is present (mnist, mnist-backrand,\n"
@@ -33,11 +36,48 @@ static const char *const reproduce_help =
     "  --datasets LIST   comma-separated subset, e.g. mnist,fashion\n"
     "  --seed N          seed of every run (default 1)\n"
     "  --cifar10 DIR     directory of CIFAR-10 feature files (tools/extract_features.py)\n"
-    "  --cifar100 DIR    directory of CIFAR-100 feature files\n";
+    "  --cifar100 DIR    directory of CIFAR-100 feature files\n"
+    "  --epochs N        epochs per run, instead of the preset's 20 (or --quick's 5)\n"
+    "  --train-limit N   train on the first N examples (0 = all); --test-limit N likewise\n"
+    "  --set KEY=VALUE   change a parameter of every run (repeatable; `memtrain params`),\n"
+    "                    e.g. --set cap.tau_s=0.3 to ask the paper's question of your\n"
+    "                    devices; each ablation then changes one thing from there\n"
+    "\n"
+    "exit status: 0 done (a dataset whose data is missing is skipped, not an error),\n"
+    "2 bad option or no dataset available, 3 output not writable.\n";
+
+/* A whole number in [lo, hi], or a usage error naming the option. */
+static int parse_count(const char *opt, const char *v, long lo, long hi, long *out)
+{
+    char *end;
+    errno = 0;
+    long x = strtol(v, &end, 10);
+    if (!*v || *end || errno || x < lo || x > hi) {
+        char msg[160];
+        snprintf(msg, sizeof msg, "%s expects a whole number %ld..%ld, got '%%s'", opt, lo, hi);
+        return cli_usage_error(msg, v);
+    }
+    *out = x;
+    return MT_OK;
+}
+
+enum { MAX_SETS = 64 };
 
 int cmd_reproduce(int argc, char **argv)
 {
-    reproduce_options o = {0, NULL, 0, NULL, NULL, NULL, 1};
+    reproduce_options o = {0};
+    o.seed = 1;
+    o.train_limit = o.test_limit = -1;
+    static char keys[MAX_SETS][128];
+    static const char *key_ptr[MAX_SETS], *value_ptr[MAX_SETS];
+    o.set_keys = key_ptr;
+    o.set_values = value_ptr;
+    static char command[2048];
+    size_t used = (size_t)snprintf(command, sizeof command, "memtrain reproduce");
+    for (int i = 0; i < argc && used < sizeof command; i++)
+        used += (size_t)snprintf(command + used, sizeof command - used, " %s", argv[i]);
+    o.command = used < sizeof command ? command : NULL;
+    long x = 0;
     for (int i = 0; i < argc; i++) {
         const char *a = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
         if (!strcmp(a, "--help") || !strcmp(a, "-h")) {
@@ -50,28 +90,61 @@ int cmd_reproduce(int argc, char **argv)
         }
         if (!v) return cli_usage_error("option %s needs a value", a);
         i++;
-        char *end;
         if (!strcmp(a, "--out")) o.out_dir = v;
-        else if (!strcmp(a, "--datasets")) o.datasets = v;
+        else if (!strcmp(a, "--datasets")) {
+            /* every name must be known: a typo must not silently skip a dataset */
+            for (const char *s = v; *s;) {
+                size_t n = strcspn(s, ",");
+                int known = 0;
+                for (int k = 0; reproduce_dataset_names[k]; k++)
+                    known |= strlen(reproduce_dataset_names[k]) == n && !strncmp(reproduce_dataset_names[k], s, n);
+                if (!known)
+                    return cli_usage_error("--datasets: unknown dataset in '%s' (known: mnist, mnist-backrand, "
+                                           "fashion, cifar10, cifar100)", v);
+                s += n + (s[n] == ',');
+            }
+            o.datasets = v;
+        }
         else if (!strcmp(a, "--cifar10")) o.cifar10_dir = v;
         else if (!strcmp(a, "--cifar100")) o.cifar100_dir = v;
         else if (!strcmp(a, "--threads")) {
-            o.threads = (int)strtol(v, &end, 10);
-            if (*end || o.threads < 1 || o.threads > 1024)
-                return cli_usage_error("--threads expects a number 1..1024, got '%s'", v);
+            if (parse_count(a, v, 1, 1024, &x)) return MT_EINPUT;
+            o.threads = (int)x;
+        } else if (!strcmp(a, "--epochs")) {
+            if (parse_count(a, v, 1, 100000, &x)) return MT_EINPUT;
+            o.epochs = (int)x;
+        } else if (!strcmp(a, "--train-limit")) {
+            if (parse_count(a, v, 0, 1000000000, &o.train_limit)) return MT_EINPUT;
+        } else if (!strcmp(a, "--test-limit")) {
+            if (parse_count(a, v, 0, 1000000000, &o.test_limit)) return MT_EINPUT;
         } else if (!strcmp(a, "--seed")) {
+            char *end;
+            errno = 0;
             o.seed = strtoull(v, &end, 10);
-            if (*end || *v == '-' || !*v) return cli_usage_error("--seed expects a non-negative integer, got '%s'", v);
+            if (*end || *v == '-' || !*v || errno)
+                return cli_usage_error("--seed expects a non-negative integer, got '%s'", v);
+        } else if (!strcmp(a, "--set")) {
+            const char *eq = strchr(v, '=');
+            if (!eq || eq == v) return cli_usage_error("--set expects KEY=VALUE, got '%s'", v);
+            size_t klen = (size_t)(eq - v);
+            if (klen >= sizeof keys[0]) return cli_usage_error("--set key too long: '%s'", v);
+            if (o.n_sets >= MAX_SETS) return cli_usage_error("too many --set (at most %s)", "64");
+            memcpy(keys[o.n_sets], v, klen);
+            keys[o.n_sets][klen] = '\0';
+            /* the plan chooses these itself, per dataset and per run */
+            if (!strcmp(keys[o.n_sets], "cell.kind") || !strcmp(keys[o.n_sets], "data.dataset"))
+                return cli_usage_error("--set %s: reproduce chooses the cell and the dataset itself", keys[o.n_sets]);
+            key_ptr[o.n_sets] = keys[o.n_sets];
+            value_ptr[o.n_sets] = eq + 1;
+            o.n_sets++;
         } else {
             return cli_usage_error("unknown option '%s'", a);
         }
     }
     if (!o.out_dir) o.out_dir = o.quick ? "results/reproduce-quick" : "results/reproduce";
-    if (!strncmp(o.out_dir, "results/", 8)) {
-        mt_error e;
-        (void)e;
-        /* the default lives under results/: create it */
-        if (system("mkdir -p results") != 0) return cli_usage_error("%s", "cannot create results/");
+    if (!strncmp(o.out_dir, "results/", 8) && mkdir("results", 0777) != 0 && errno != EEXIST) {
+        fprintf(stderr, "memtrain: results: cannot create directory: %s\n", strerror(errno));
+        return MT_EOUTPUT;
     }
     mt_error err = {0, ""};
     int rc = reproduce_run(&o, stdout, &err);

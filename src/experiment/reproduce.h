@@ -26,7 +26,15 @@ typedef struct reproduce_options {
     const char *datasets;  /* comma-separated subset, NULL: all */
     const char *cifar10_dir, *cifar100_dir; /* feature files (tools/extract_features.py) */
     uint64_t seed;
+    int epochs;            /* > 0: overrides the preset (and --quick) */
+    long train_limit, test_limit; /* >= 0: override; -1: keep */
+    const char *const *set_keys, *const *set_values; /* --set KEY=VALUE, applied last */
+    int n_sets;
+    const char *command;   /* the command line, for the report (may be NULL) */
 } reproduce_options;
+
+/* The names `--datasets` accepts, NULL-terminated. */
+extern const char *const reproduce_dataset_names[];
 
 /* Run everything; progress lines go to `log` (may be NULL). */
 int reproduce_run(const reproduce_options *o, FILE *log, mt_error *err);

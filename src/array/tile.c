@@ -65,29 +65,37 @@ int tile_create(tile **out, const mt_params *p, mt_cell_kind kind, int rows, int
     return MT_OK;
 }
 
-size_t tile_state_bytes(const tile *t)
+void tile_state_fields(const tile *t, tile_field f[TILE_FIELDS])
 {
     const size_t n = (size_t)t->rows * (size_t)t->cols, rows = (size_t)t->rows, cols = (size_t)t->cols;
+    const tile_field all[TILE_FIELDS] = {
+        {"w", t->w, n * sizeof *t->w},
+        {"g_plus", t->g_plus, n * sizeof *t->g_plus},
+        {"g_minus", t->g_minus, n * sizeof *t->g_minus},
+        {"stuck", t->stuck, n * sizeof *t->stuck},
+        {"cap_z", t->cap_z, n * sizeof *t->cap_z},
+        {"cap_vt", t->cap_vt, n * sizeof *t->cap_vt},
+        {"cap_dv_up", t->cap_dv_up, n * sizeof *t->cap_dv_up},
+        {"cap_dv_down", t->cap_dv_down, n * sizeof *t->cap_dv_down},
+        {"shared_vt", t->shared_vt, cols * sizeof *t->shared_vt},
+        {"shared_g", t->shared_g, cols * sizeof *t->shared_g},
+        {"row_sync", t->row_sync_example, rows * sizeof *t->row_sync_example},
+        {"pulse_total", t->pulse_total, n * sizeof *t->pulse_total},
+        {"pulse_net", t->pulse_net, n * sizeof *t->pulse_net},
+    };
+    memcpy(f, all, sizeof all);
+}
+
+size_t tile_state_bytes(const tile *t)
+{
+    tile_field f[TILE_FIELDS];
+    tile_state_fields(t, f);
     size_t b = sizeof *t;
-    /* per synapse */
-    if (t->w) b += n * sizeof *t->w;
-    if (t->g_plus) b += n * sizeof *t->g_plus;
-    if (t->g_minus) b += n * sizeof *t->g_minus;
-    if (t->stuck) b += n * sizeof *t->stuck;
-    if (t->cap_z) b += n * sizeof *t->cap_z;
-    if (t->cap_vt) b += n * sizeof *t->cap_vt;
-    if (t->cap_dv_up) b += n * sizeof *t->cap_dv_up;
-    if (t->cap_dv_down) b += n * sizeof *t->cap_dv_down;
-    if (t->pulse_total) b += n * sizeof *t->pulse_total;
-    if (t->pulse_net) b += n * sizeof *t->pulse_net;
-    /* per row or column */
-    if (t->shared_vt) b += cols * sizeof *t->shared_vt;
-    if (t->shared_g) b += cols * sizeof *t->shared_g;
-    if (t->row_sync_example) b += rows * sizeof *t->row_sync_example;
-    if (t->x_in) b += rows * sizeof *t->x_in;
-    if (t->active) b += rows * sizeof *t->active;
-    if (t->col_tmp) b += cols * sizeof *t->col_tmp;
-    if (t->row_tmp) b += rows * sizeof *t->row_tmp;
+    for (int k = 0; k < TILE_FIELDS; k++)
+        if (f[k].data) b += f[k].bytes;
+    /* per-example scratch, allocated for every kind (tile_create) */
+    const size_t rows = (size_t)t->rows, cols = (size_t)t->cols;
+    b += rows * (sizeof *t->x_in + sizeof *t->active + sizeof *t->row_tmp) + cols * sizeof *t->col_tmp;
     return b;
 }
 

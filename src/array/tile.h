@@ -77,8 +77,19 @@ int tile_create(tile **out, const mt_params *p, mt_cell_kind kind, int rows, int
                 mt_error *err);
 void tile_free(tile *t);
 
-/* Bytes of the tile's state: its struct, the per-synapse arrays of its cell kind and
- * its per-row and per-column vectors (docs/performance.md, memory per synapse). */
+/* The state arrays of a tile (everything but per-example scratch), in checkpoint
+ * file order: one list serves the checkpoint writer and reader and the memory count,
+ * so they cannot drift apart.  Arrays a cell kind does not use are NULL. */
+typedef struct tile_field {
+    const char *name;
+    void *data;
+    size_t bytes;
+} tile_field;
+enum { TILE_FIELDS = 13 };
+void tile_state_fields(const tile *t, tile_field f[TILE_FIELDS]);
+
+/* Bytes of the tile's state: its struct, the state arrays of its cell kind and its
+ * per-example scratch vectors (docs/performance.md, memory per synapse). */
 size_t tile_state_bytes(const tile *t);
 
 /* Program target weights (weight units, rows x cols) into the cells — the initial

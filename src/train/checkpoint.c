@@ -67,43 +67,12 @@ static void record(buffer *b, const char *name, const void *data, size_t n)
     put(b, data, n);
 }
 
-/* The arrays of a tile, in file order: one list serves writer and reader, so they
- * cannot drift apart.  Arrays a cell kind does not use are NULL and skipped. */
-typedef struct tile_field {
-    const char *name;
-    void *data;
-    size_t bytes;
-} tile_field;
-
-#define TILE_FIELDS 15
-
-static void tile_fields(const tile *t, tile_field f[TILE_FIELDS])
-{
-    const size_t n = (size_t)t->rows * (size_t)t->cols, rows = (size_t)t->rows, cols = (size_t)t->cols;
-    const tile_field all[TILE_FIELDS] = {
-        {"w", t->w, n * sizeof *t->w},
-        {"g_plus", t->g_plus, n * sizeof *t->g_plus},
-        {"g_minus", t->g_minus, n * sizeof *t->g_minus},
-        {"stuck", t->stuck, n * sizeof *t->stuck},
-        {"cap_z", t->cap_z, n * sizeof *t->cap_z},
-        {"cap_vt", t->cap_vt, n * sizeof *t->cap_vt},
-        {"cap_dv_up", t->cap_dv_up, n * sizeof *t->cap_dv_up},
-        {"cap_dv_down", t->cap_dv_down, n * sizeof *t->cap_dv_down},
-        {"shared_vt", t->shared_vt, cols * sizeof *t->shared_vt},
-        {"shared_g", t->shared_g, cols * sizeof *t->shared_g},
-        {"row_sync", t->row_sync_example, rows * sizeof *t->row_sync_example},
-        {"pulse_total", t->pulse_total, n * sizeof *t->pulse_total},
-        {"pulse_net", t->pulse_net, n * sizeof *t->pulse_net},
-    };
-    memcpy(f, all, sizeof all);
-}
-
 static void put_tile(buffer *b, const tile *t)
 {
     int32_t shape[3] = {(int32_t)t->kind, t->rows, t->cols};
     record(b, "tile", shape, sizeof shape);
     tile_field fields[TILE_FIELDS];
-    tile_fields(t, fields);
+    tile_state_fields(t, fields);
     for (int k = 0; k < TILE_FIELDS; k++)
         if (fields[k].data) record(b, fields[k].name, fields[k].data, fields[k].bytes);
     double scalars[7] = {t->shared_z, t->frame_time_s, t->decay, t->inv_decay,
@@ -257,7 +226,7 @@ static int get_tile(reader *r, tile *t)
         return mt_fail(r->err, MT_EINPUT, "%s: checkpoint tile %d is %dx%d of kind %d, expected %dx%d of kind %d",
                        r->path, t->index, shape[1], shape[2], shape[0], t->rows, t->cols, (int)t->kind);
     tile_field fields[TILE_FIELDS];
-    tile_fields(t, fields);
+    tile_state_fields(t, fields);
     for (int k = 0; k < TILE_FIELDS; k++)
         if (fields[k].data && (rc = expect(r, fields[k].name, fields[k].data, fields[k].bytes))) return rc;
     double scalars[7];

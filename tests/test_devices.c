@@ -195,7 +195,8 @@ TEST(pcm_devices_have_spread_and_stuck_fraction)
     for (int i = 0; i < n; i++) {
         float gmax, gstuck;
         int stuck;
-        pcm_sample_device(&m, 99, (uint64_t)i, &gmax, &stuck, &gstuck);
+        gmax = pcm_device_g_max(&m, 99, (uint64_t)i);
+        pcm_sample_stuck(&m, 99, (uint64_t)i, &stuck, &gstuck);
         s += gmax;
         s2 += (double)gmax * gmax;
         stuck_count += stuck;

@@ -68,9 +68,9 @@ int pcm_pair_array_create(tile *t)
     #pragma omp parallel for schedule(static) if (n > 65536)
     for (size_t s = 0; s < n; s++) {
         int stuck_plus, stuck_minus;
-        float g_max, g_stuck_plus, g_stuck_minus;
-        pcm_sample_device(&t->pcm, key, 2 * s, &g_max, &stuck_plus, &g_stuck_plus);
-        pcm_sample_device(&t->pcm, key, 2 * s + 1, &g_max, &stuck_minus, &g_stuck_minus);
+        float g_stuck_plus, g_stuck_minus;
+        pcm_sample_stuck(&t->pcm, key, 2 * s, &stuck_plus, &g_stuck_plus);
+        pcm_sample_stuck(&t->pcm, key, 2 * s + 1, &stuck_minus, &g_stuck_minus);
         t->stuck[s] = (uint8_t)(stuck_plus | (stuck_minus << 1));
         t->g_plus[s] = g_stuck_plus;
         t->g_minus[s] = g_stuck_minus;

@@ -25,10 +25,8 @@ float pcm_device_g_max(const pcm_model *m, uint64_t key, uint64_t index)
     return (float)(m->g_max * fmax(spread, 0.1));
 }
 
-void pcm_sample_device(const pcm_model *m, uint64_t key, uint64_t index, float *g_max, int *stuck,
-                       float *g_stuck)
+void pcm_sample_stuck(const pcm_model *m, uint64_t key, uint64_t index, int *stuck, float *g_stuck)
 {
-    *g_max = pcm_device_g_max(m, key, index);
     *stuck = rng_uniform(key, 4 * index + 1) < m->stuck_fraction;
-    *g_stuck = *stuck ? (float)(rng_uniform(key, 4 * index + 2) * *g_max) : 0.0f;
+    *g_stuck = *stuck ? (float)(rng_uniform(key, 4 * index + 2) * pcm_device_g_max(m, key, index)) : 0.0f;
 }

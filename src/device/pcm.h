@@ -37,14 +37,13 @@ typedef struct pcm_model {
 
 void pcm_model_init(pcm_model *m, const mt_pcm_params *p, int variability);
 
-/* Draw one device: its G_max and, if it is stuck, the conductance it is stuck at
- * (*stuck = 1, *g_stuck set).  Uses indices 4i .. 4i+3 of stream `key`. */
-void pcm_sample_device(const pcm_model *m, uint64_t key, uint64_t index, float *g_max,
-                       int *stuck, float *g_stuck);
-
-/* The G_max that pcm_sample_device draws for the same device: recomputing it when a
- * device is programmed costs less than storing 4 bytes per device (µS). */
+/* Device `index` of stream `key` (indices 4i .. 4i+3) is described by two draws:
+ *   pcm_device_g_max   its saturation conductance G_max (µS); recomputing it when a
+ *                      device is SET costs less than storing 4 bytes per device
+ *   pcm_sample_stuck   whether it is stuck (*stuck = 1) and, if so, at which
+ *                      conductance in [0, G_max] (*g_stuck; 0 otherwise) */
 float pcm_device_g_max(const pcm_model *m, uint64_t key, uint64_t index);
+void pcm_sample_stuck(const pcm_model *m, uint64_t key, uint64_t index, int *stuck, float *g_stuck);
 
 /* Conductance after one SET pulse; `normal` is the pulse's standard normal draw. */
 static inline float pcm_set_pulse(const pcm_model *m, float g, float g_max, float normal)

@@ -35,8 +35,6 @@ static const dataset_spec datasets[] = {
 };
 enum { N_DATASETS = sizeof datasets / sizeof datasets[0] };
 
-const char *const reproduce_dataset_names[] = {"mnist", "mnist-backrand", "fashion", "cifar10", "cifar100", NULL};
-
 enum { MAX_SETS = 14 };
 
 typedef struct run_spec {
@@ -331,9 +329,32 @@ static void write_report(FILE *f, const reproduce_options *o, const loaded *ds,
 
 /* ------------------------------------------------------------------ the run */
 
+/* Every name in the --datasets list must be a dataset of the plan: a typo must not
+ * silently skip one. */
+static int check_selection(const char *list, mt_error *err)
+{
+    for (const char *s = list; s && *s;) {
+        size_t n = strcspn(s, ",");
+        int known = 0;
+        for (int d = 0; d < N_DATASETS; d++)
+            known |= strlen(datasets[d].name) == n && !strncmp(datasets[d].name, s, n);
+        if (!known) {
+            char names[200] = "";
+            for (int d = 0; d < N_DATASETS; d++)
+                snprintf(names + strlen(names), sizeof names - strlen(names), "%s%s", d ? ", " : "",
+                         datasets[d].name);
+            return mt_fail(err, MT_EINPUT, "--datasets: unknown dataset '%.*s' in '%s' (known: %s)",
+                           (int)n, s, list, names);
+        }
+        s += n + (s[n] == ',');
+    }
+    return MT_OK;
+}
+
 int reproduce_run(const reproduce_options *o, FILE *log, mt_error *err)
 {
     const double start = now_s();
+    if (check_selection(o->datasets, err)) return MT_EINPUT;
     char runs_dir[4200], plots_dir[4200];
     int rc = make_dir(o->out_dir, err);
     snprintf(runs_dir, sizeof runs_dir, "%s/runs", o->out_dir);

@@ -23,7 +23,7 @@ typedef struct reproduce_options {
     int quick;             /* short runs: minutes in all instead of an hour */
     const char *out_dir;   /* where everything is written (created if missing) */
     int threads;           /* runs executed at once (0: OpenMP default) */
-    const char *datasets;  /* comma-separated subset, NULL: all */
+    const char *datasets;  /* comma-separated subset, NULL: all; an unknown name is an error */
     const char *cifar10_dir, *cifar100_dir; /* feature files (tools/extract_features.py) */
     uint64_t seed;
     int epochs;            /* > 0: overrides the preset (and --quick) */
@@ -32,9 +32,6 @@ typedef struct reproduce_options {
     int n_sets;
     const char *command;   /* the command line, for the report (may be NULL) */
 } reproduce_options;
-
-/* The names `--datasets` accepts, NULL-terminated. */
-extern const char *const reproduce_dataset_names[];
 
 /* Run everything; progress lines go to `log` (may be NULL). */
 int reproduce_run(const reproduce_options *o, FILE *log, mt_error *err);

@@ -142,11 +142,10 @@ int cmd_bench(int argc, char **argv)
             if ((n_kinds = parse_list(v, kinds, 3, kind_names)) < 1)
                 return cli_usage_error("--cells: expected kinds among float,2pcm,2pcm3t1c, got '%s'", v);
         } else if (!strcmp(a, "--set")) {
-            const char *eq = strchr(v, '=');
-            if (!eq) return cli_usage_error("--set expects KEY=VALUE, got '%s'", v);
             char key[256];
-            snprintf(key, sizeof key, "%.*s", (int)(eq - v), v);
-            if (mt_params_set(&p, key, eq + 1, "--set", &err)) return cli_fail(&err);
+            const char *value;
+            if (cli_split_setting(v, key, sizeof key, &value)) return MT_EINPUT;
+            if (mt_params_set(&p, key, value, "--set", &err)) return cli_fail(&err);
         } else return cli_usage_error("unknown option '%s'", a);
     }
     if (examples < 1 || warmup < 0 || repeats < 1 || repeats > 16)

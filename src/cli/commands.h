@@ -2,6 +2,8 @@
 #ifndef MT_CLI_COMMANDS_H
 #define MT_CLI_COMMANDS_H
 
+#include <stddef.h>
+
 #include "memtrain.h"
 
 /* Print "memtrain: <message>" and return the error's status (the exit code). */
@@ -9,6 +11,10 @@ int cli_fail(const mt_error *err);
 
 /* Print "memtrain: <fmt % arg> (see memtrain --help)" and return MT_EINPUT. */
 int cli_usage_error(const char *fmt, const char *arg);
+
+/* Split a --set argument "KEY=VALUE": KEY into key[key_size], *value points after
+ * '='.  An empty or over-long key is a usage error (returned, already printed). */
+int cli_split_setting(const char *arg, char *key, size_t key_size, const char **value);
 
 int cmd_bench(int argc, char **argv);
 int cmd_reproduce(int argc, char **argv);

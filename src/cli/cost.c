@@ -165,14 +165,10 @@ int cmd_cost(int argc, char **argv)
         else if (!strcmp(arg, "--from")) from = next;
         else if (!strcmp(arg, "--json")) json = next;
         else {
-            const char *eq = strchr(next, '=');
-            if (!eq || eq == next) return cli_usage_error("--set expects KEY=VALUE, got '%s'", next);
-            if ((size_t)(eq - next) >= sizeof set_key[0])
-                return cli_usage_error("--set key too long: '%s'", next);
             if (n_sets >= 64) return cli_usage_error("too many settings at '%s'", next);
-            memcpy(set_key[n_sets], next, (size_t)(eq - next));
-            set_key[n_sets][eq - next] = '\0';
-            set_value[n_sets++] = eq + 1;
+            if (cli_split_setting(next, set_key[n_sets], sizeof set_key[0], &set_value[n_sets]))
+                return MT_EINPUT;
+            n_sets++;
         }
     }
 

@@ -113,6 +113,18 @@ int cli_usage_error(const char *fmt, const char *arg)
     return MT_EINPUT;
 }
 
+int cli_split_setting(const char *arg, char *key, size_t key_size, const char **value)
+{
+    const char *eq = strchr(arg, '=');
+    if (!eq || eq == arg) return cli_usage_error("--set expects KEY=VALUE, got '%s'", arg);
+    size_t klen = (size_t)(eq - arg);
+    if (klen >= key_size) return cli_usage_error("--set key too long: '%s'", arg);
+    memcpy(key, arg, klen);
+    key[klen] = '\0';
+    *value = eq + 1;
+    return MT_OK;
+}
+
 /* Options shared by train and params: everything that sets parameters. */
 #define MAX_SETTINGS 256
 
@@ -155,14 +167,10 @@ static int parse_options(int argc, char **argv, options *o, const char *help, in
         }
         else if (!strcmp(a, "--set")) {
             NEED_VALUE();
-            const char *eq = strchr(next, '=');
-            if (!eq || eq == next) return cli_usage_error("--set expects KEY=VALUE, got '%s'", next);
             if (o->n_sets >= MAX_SETTINGS) return cli_usage_error("too many settings (at most %s)", "256");
-            size_t klen = (size_t)(eq - next);
-            if (klen >= sizeof set_buf[0]) return cli_usage_error("--set key too long: '%s'", next);
-            memcpy(set_buf[o->n_sets], next, klen);
-            set_buf[o->n_sets][klen] = '\0';
-            if ((rc = add_setting(o, set_buf[o->n_sets], eq + 1, "--set"))) return rc;
+            const char *value;
+            if ((rc = cli_split_setting(next, set_buf[o->n_sets], sizeof set_buf[0], &value))) return rc;
+            if ((rc = add_setting(o, set_buf[o->n_sets], value, "--set"))) return rc;
         }
         else if (is_train && !strcmp(a, "--cell")) SET("cell.kind");
         else if (is_train && !strcmp(a, "--epochs")) SET("train.epochs");

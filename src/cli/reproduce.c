@@ -111,18 +111,12 @@ int cmd_reproduce(int argc, char **argv)
             if (*end || *v == '-' || !*v || errno)
                 return cli_usage_error("--seed expects a non-negative integer, got '%s'", v);
         } else if (!strcmp(a, "--set")) {
-            const char *eq = strchr(v, '=');
-            if (!eq || eq == v) return cli_usage_error("--set expects KEY=VALUE, got '%s'", v);
-            size_t klen = (size_t)(eq - v);
-            if (klen >= sizeof keys[0]) return cli_usage_error("--set key too long: '%s'", v);
             if (o.n_sets >= MAX_SETS) return cli_usage_error("too many --set (at most %s)", "64");
-            memcpy(keys[o.n_sets], v, klen);
-            keys[o.n_sets][klen] = '\0';
+            if (cli_split_setting(v, keys[o.n_sets], sizeof keys[0], &value_ptr[o.n_sets])) return MT_EINPUT;
             /* the plan chooses these itself, per dataset and per run */
             if (!strcmp(keys[o.n_sets], "cell.kind") || !strcmp(keys[o.n_sets], "data.dataset"))
                 return cli_usage_error("--set %s: reproduce chooses the cell and the dataset itself", keys[o.n_sets]);
             key_ptr[o.n_sets] = keys[o.n_sets];
-            value_ptr[o.n_sets] = eq + 1;
             o.n_sets++;
         } else {
             return cli_usage_error("unknown option '%s'", a);

@@ -125,6 +125,14 @@ def checkpoint_seeds():
                 put("fuzz_checkpoint", name, f.read())
 
 
+def with_crc(ckpt):
+    """ckpt with the CRC in its "end" record (u32 name length, "end", u64 length 4,
+    u32 CRC: src/train/checkpoint.c) recomputed over everything before that record."""
+    trailer = 4 + 3 + 8 + 4
+    body = ckpt[:-trailer]
+    return body + ckpt[-trailer:-4] + struct.pack("<I", zlib.crc32(body) & 0xFFFFFFFF)
+
+
 def patch_tile_scalar(ckpt, index, value):
     """Set scalars[index] of the first tile record of a checkpoint and
     recompute the CRC, so the reader gets past the checksum to the field."""
@@ -134,17 +142,13 @@ def patch_tile_scalar(ckpt, index, value):
     assert n == 7 * 8
     data = bytearray(ckpt)
     struct.pack_into("<d", data, at + 8 + 8 * index, value)
-    trailer = 4 + 3 + 8 + 4
-    body = bytes(data[:-trailer])
-    return body + bytes(data[-trailer:-4]) + struct.pack("<I", zlib.crc32(body) & 0xFFFFFFFF)
+    return with_crc(bytes(data))
 
 
 def with_version(ckpt, version):
     """The same checkpoint records under another format version, CRC recomputed:
     keeps a reproducer that is about the records, not the version, reaching them."""
-    trailer = 4 + 3 + 8 + 4
-    body = ckpt[:8] + struct.pack("<I", version) + ckpt[12:-trailer]
-    return body + ckpt[-trailer:-4] + struct.pack("<I", zlib.crc32(body) & 0xFFFFFFFF)
+    return with_crc(ckpt[:8] + struct.pack("<I", version) + ckpt[12:])
 
 
 def regression_inputs():

@@ -171,15 +171,18 @@ static int read_outputs(tile *t, float *sums, int n, float scale, float *scratch
     const float bound = (float)pp->out_bound, noise = (float)pp->out_noise;
     const int tries = pp->bound_management ? pp->bound_iterations + 1 : 1;
     int k = 0;
+    const int bits = pp->adc_bits;
     for (;; k++) {
         const float gain = ldexpf(1.0f, -k); /* 2^-k */
+        const uint64_t first = (uint64_t)k * (uint64_t)n;
         int saturated = 0;
+        /* branch-free, so that it vectorises: noise = 0 adds exactly 0 */
         for (int i = 0; i < n; i++) {
-            float v = in[i] * gain;
-            if (noise > 0) v += noise * rng_normal_fast(noise_key, (uint64_t)k * (uint64_t)n + (uint64_t)i);
+            const float v = in[i] * gain + noise * rng_normal_fast(noise_key, first + (uint64_t)i);
             saturated |= fabsf(v) > bound;
-            out[i] = periphery_quantize(v, bound, pp->adc_bits) * scale / gain;
+            out[i] = v;
         }
+        for (int i = 0; i < n; i++) out[i] = periphery_quantize(out[i], bound, bits) * scale / gain;
         if (!saturated || k + 1 >= tries) {
             if (saturated) t->counters.saturations++;
             break;
@@ -194,14 +197,23 @@ void tile_forward(tile *t, const float *x, float *y, uint64_t noise_key)
     const int rows = t->rows, cols = t->cols;
     const int analogue = t->kind != MT_CELL_FLOAT;
     const mt_periphery_params *pp = &t->params.periph;
+    float *restrict x_in = t->x_in;
+    if (analogue) {
+        const float full_scale = (float)pp->input_max;
+        const int bits = pp->dac_bits;
+        for (int i = 0; i < rows - 1; i++) x_in[i] = periphery_quantize(x[i], full_scale, bits);
+    } else {
+        memcpy(x_in, x, (size_t)(rows - 1) * sizeof *x_in);
+    }
+    /* Branch-free compaction of the active rows (MNIST: ~20 % of pixels, in runs
+     * that a branch would mispredict at every edge). */
+    int *restrict active = t->active;
     int n = 0;
     for (int i = 0; i < rows - 1; i++) {
-        float v = x[i];
-        if (analogue && v != 0.0f) v = periphery_quantize(v, (float)pp->input_max, pp->dac_bits);
-        t->x_in[i] = v;
-        if (v != 0.0f) t->active[n++] = i;
+        active[n] = i;
+        n += x_in[i] != 0.0f;
     }
-    t->x_in[rows - 1] = 1.0f; /* bias */
+    x_in[rows - 1] = 1.0f; /* bias */
     t->active[n++] = rows - 1;
     t->n_active = n;
     refresh_stale_rows(t, t->active, n);

@@ -9,6 +9,7 @@
  * state-dependent, which is why this cell trains worse than 2PCM+3T1C. */
 #include <math.h>
 
+#include "array/rounding.h"
 #include "array/tile.h"
 #include "cell/pcm_pair.h"
 #include "util/rng.h"
@@ -76,50 +77,52 @@ void cell_pcm2_program(tile *t, const float *w_target)
     add_counters(&t->counters, &total);
 }
 
+/* Apply n > 0 pulses in direction `up` to pair s. */
+static void pulse_pair(tile *t, size_t s, int n, int up, row_pulses *r, mt_counters *c)
+{
+    const float ws = (float)t->params.cell.uS_per_weight;
+    const float refresh = (float)t->params.cell.refresh_uS;
+    const uint64_t noise_key = t->key_pulse_noise;
+    float *g = up ? &t->g_plus[s] : &t->g_minus[s];
+    if (!(t->stuck[s] & (up ? 1u : 2u))) {
+        const float g_max = tile_g_max(t, s, !up);
+        for (int k = 0; k < n; k++)
+            *g = pcm_set_pulse(&t->pcm, *g, g_max, (float)rng_normal(noise_key, (s << 20) + (uint64_t)k));
+    }
+    if (up) r->up += (uint64_t)n;
+    else r->down += (uint64_t)n;
+    if (t->pulse_total && t->example < t->pulse_window_end) {
+        t->pulse_total[s] += n;
+        t->pulse_net[s] += up ? n : -n;
+    }
+    /* Occasional RESET: a device nearing saturation no longer responds to SET. */
+    int over_plus = t->g_plus[s] > refresh && !(t->stuck[s] & 1u);
+    int over_minus = t->g_minus[s] > refresh && !(t->stuck[s] & 2u);
+    if (over_plus || over_minus) {
+        const uint64_t key = rng_key(t->seed, (uint64_t)t->index, RNG_TRANSFER, t->example);
+        float read = pcm_pair_read(&t->pcm, t->g_plus[s], t->g_minus[s], noise_key,
+                                   (s << 19) | 0x40000u);
+        program_pair(t, s, read, key, c);
+        c->verify_reads++;
+        c->refreshes++;
+    }
+    t->w[s] = (t->g_plus[s] - t->g_minus[s]) / ws;
+}
+
 row_pulses cell_pcm2_update_row(tile *t, int row, float lr_x, const float *e)
 {
     const int cols = t->cols;
-    const float ws = (float)t->params.cell.uS_per_weight;
-    const float refresh = (float)t->params.cell.refresh_uS;
-    const int max_pulses = t->params.cell.max_pulses_per_update;
-    const float a = lr_x / t->quantum;
-    const uint64_t round_key = t->key_rounding;
-    const uint64_t noise_key = t->key_pulse_noise;
-    const int count_stats = t->pulse_total && t->example < t->pulse_window_end;
+    const float a = lr_x / t->quantum; /* signed pulses per unit error */
+    const float max_pulses = (float)t->params.cell.max_pulses_per_update;
     mt_counters c = {0};
     row_pulses r = {0, 0};
-    for (int j = 0; j < cols; j++) {
-        const size_t s = (size_t)row * cols + j;
-        const float desired = a * e[j]; /* signed pulse count, before rounding */
-        const int n_raw = (int)(fabsf(desired) + rng_uniform_f(round_key, s));
-        if (n_raw == 0) continue;
-        const int n = n_raw < max_pulses ? n_raw : max_pulses;
-        const int up = desired > 0.0f;
-        float *g = up ? &t->g_plus[s] : &t->g_minus[s];
-        if (!(t->stuck[s] & (up ? 1u : 2u))) {
-            const float g_max = tile_g_max(t, s, !up);
-            for (int k = 0; k < n; k++)
-                *g = pcm_set_pulse(&t->pcm, *g, g_max,
-                                   (float)rng_normal(noise_key, (s << 20) + (uint64_t)k));
-        }
-        if (up) r.up += (uint64_t)n;
-        else r.down += (uint64_t)n;
-        if (count_stats) {
-            t->pulse_total[s] += n;
-            t->pulse_net[s] += up ? n : -n;
-        }
-        /* Occasional RESET: a device nearing saturation no longer responds to SET. */
-        int over_plus = t->g_plus[s] > refresh && !(t->stuck[s] & 1u);
-        int over_minus = t->g_minus[s] > refresh && !(t->stuck[s] & 2u);
-        if (over_plus || over_minus) {
-            const uint64_t key = rng_key(t->seed, (uint64_t)t->index, RNG_TRANSFER, t->example);
-            float read = pcm_pair_read(&t->pcm, t->g_plus[s], t->g_minus[s], noise_key,
-                                       (s << 19) | 0x40000u);
-            program_pair(t, s, read, key, &c);
-            c.verify_reads++;
-            c.refreshes++;
-        }
-        t->w[s] = (t->g_plus[s] - t->g_minus[s]) / ws;
+    int32_t n[ROUNDING_BLOCK];
+    for (int j0 = 0; j0 < cols; j0 += ROUNDING_BLOCK) {
+        const int len = cols - j0 < ROUNDING_BLOCK ? cols - j0 : ROUNDING_BLOCK;
+        if (!rounding_pulse_counts(a, e + j0, row, j0, len, cols, t->key_rounding, max_pulses, n))
+            continue;
+        for (int jj = 0; jj < len; jj++)
+            if (n[jj]) pulse_pair(t, (size_t)row * cols + (size_t)(j0 + jj), n[jj], a * e[j0 + jj] > 0.0f, &r, &c);
     }
     if (c.refreshes) add_counters(&t->counters, &c); /* rare: atomics cost */
     return r;

@@ -30,6 +30,7 @@
 #include <math.h>
 #include <stdlib.h>
 
+#include "array/rounding.h"
 #include "array/tile.h"
 #include "cell/pcm_pair.h"
 #include "util/rng.h"
@@ -180,27 +181,10 @@ void cell_pcm2cap_read_row(tile *t, int row, float *w)
 
 /* ------------------------------------------------------------------ update */
 
-/* Pulse counts of one block of a row: n_j = floor(min(|a e_j|, max) + u_j), u_j the
- * synapse's uniform draw — stochastic rounding, unbiased below the cap.  Branch-free
- * so that it vectorises (this loop touches every synapse of every active row).
- * Returns whether any count is non-zero. */
-static int pulse_counts(float a, const float *restrict e, int cols, uint64_t stream_start,
-                        float max_pulses, int32_t *restrict n_out)
-{
-    int32_t any = 0;
-    for (int j = 0; j < cols; j++) {
-        uint64_t h = rng_mix64(stream_start + (uint64_t)j * RNG_GOLDEN);
-        float u = (float)(int32_t)(h >> 40) * 0x1p-24f;
-        float mag = fabsf(a * e[j]);
-        mag = mag < max_pulses ? mag : max_pulses;
-        int32_t n = (int32_t)(mag + u);
-        n_out[j] = n;
-        any |= n;
-    }
-    return any != 0;
-}
-
-#define UPDATE_BLOCK 256
+/* The pulse kernel runs on groups of this many synapses (one AVX-512 register of
+ * floats): late in training ~2 % of the synapses of an active row fire, so a row's
+ * pulses touch a few groups rather than the whole row. */
+#define PULSE_GROUP 16
 
 /* The state a block of one row's update reads and writes (arrays start at the block). */
 typedef struct pulse_block {
@@ -216,7 +200,7 @@ typedef struct pulse_block {
  * for the vectoriser: every lane is computed and lanes with n = 0 leave their state
  * untouched by select, so a block costs the same whatever its pulses.  The equations
  * are cap3t1c_pulse's (tests/test_tile.c checks they agree). */
-static void apply_pulses(const tile *t, float a, const pulse_block *b)
+static inline void apply_pulses(const tile *t, float a, const pulse_block *b, int len)
 {
     const cap3t1c_model *m = &t->cap;
     const float p = (float)t->polarity;
@@ -231,7 +215,7 @@ static void apply_pulses(const tile *t, float a, const pulse_block *b)
     const float *restrict e = b->e, *restrict vt = b->vt;
     const float *restrict dv_up = b->dv_up, *restrict dv_down = b->dv_down;
     float *restrict z = b->z, *restrict w = b->w;
-    for (int j = 0; j < b->len; j++) {
+    for (int j = 0; j < len; j++) {
         const int32_t nj = n[j];
         const int up = a * e[j] > 0.0f;
         const float v = v_leak + z[j] * decay;
@@ -262,58 +246,69 @@ static void apply_pulses(const tile *t, float a, const pulse_block *b)
     }
 }
 
+/* The device function itself, pulse train by pulse train: for trains too long for
+ * apply_pulses's series. */
+static void apply_pulses_exact(tile *t, const pulse_block *b, float a, size_t s0)
+{
+    const cap3t1c_model *m = &t->cap;
+    const float p = (float)t->polarity;
+    for (int jj = 0; jj < b->len; jj++) {
+        const int nj = b->n[jj];
+        if (nj == 0) continue;
+        const size_t s = s0 + (size_t)jj;
+        const float v = m->v_leak + b->z[jj] * (float)t->decay;
+        const float g_old = cap3t1c_conductance(m, v, b->vt[jj]);
+        const float noise = m->pulse_noise_rel > 0.0f ? rng_normal_fast(t->key_pulse_noise, s) : 0.0f;
+        const int up = a * b->e[jj] > 0.0f;
+        const float v_new = cap3t1c_pulse(m, v, up ? b->dv_up[jj] : -b->dv_down[jj], nj, noise);
+        b->z[jj] = (v_new - m->v_leak) * (float)t->inv_decay;
+        b->w[jj] += p * (cap3t1c_conductance(m, v_new, b->vt[jj]) - g_old) *
+                    (float)(1.0 / t->params.cell.uS_per_weight);
+    }
+}
+
 row_pulses cell_pcm2cap_update_row(tile *t, int row, float lr_x, const float *e)
 {
     const int cols = t->cols;
     const float p = (float)t->polarity;
     const float a = lr_x * p / t->quantum; /* up pulses per unit error */
     const float max_pulses = (float)t->params.cell.max_pulses_per_update;
-    const uint64_t round_key = t->key_rounding;
-    const uint64_t noise_key = t->key_pulse_noise;
     const int count_stats = t->pulse_total && t->example < t->pulse_window_end;
     row_pulses r = {0, 0};
-    int32_t n_block[UPDATE_BLOCK];
-    for (int j0 = 0; j0 < cols; j0 += UPDATE_BLOCK) {
-        const int len = cols - j0 < UPDATE_BLOCK ? cols - j0 : UPDATE_BLOCK;
-        const size_t s0 = (size_t)row * cols + j0;
-        /* draw index s of a key: rng_bits(key, s) = mix64(key + (s + 1) G) */
-        if (!pulse_counts(a, e + j0, len, round_key + (s0 + 1) * RNG_GOLDEN, max_pulses, n_block))
+    int32_t n_block[ROUNDING_BLOCK];
+    for (int j0 = 0; j0 < cols; j0 += ROUNDING_BLOCK) {
+        const int len = cols - j0 < ROUNDING_BLOCK ? cols - j0 : ROUNDING_BLOCK;
+        if (!rounding_pulse_counts(a, e + j0, row, j0, len, cols, t->key_rounding, max_pulses, n_block))
             continue;
-        const pulse_block b = {n_block, e + j0, t->cap_z + s0, t->w + s0, t->cap_vt + s0,
-                               t->cap_dv_up + s0, t->cap_dv_down + s0, len,
-                               noise_key + (s0 + 1) * RNG_GOLDEN};
-        if (t->dense_pulses_exact) {
-            apply_pulses(t, a, &b);
-        } else { /* pulse trains too long for the series: the device function itself */
-            const cap3t1c_model *m = &t->cap;
-            for (int jj = 0; jj < len; jj++) {
-                const int nj = n_block[jj];
-                if (nj == 0) continue;
-                const size_t s = s0 + (size_t)jj;
-                const float v = m->v_leak + t->cap_z[s] * (float)t->decay;
-                const float g_old = cap3t1c_conductance(m, v, t->cap_vt[s]);
-                const float noise = m->pulse_noise_rel > 0.0f ? rng_normal_fast(noise_key, s) : 0.0f;
-                const int up = a * e[j0 + jj] > 0.0f;
-                const float v_new = cap3t1c_pulse(m, v, up ? t->cap_dv_up[s] : -t->cap_dv_down[s], nj, noise);
-                t->cap_z[s] = (v_new - m->v_leak) * (float)t->inv_decay;
-                t->w[s] += p * (cap3t1c_conductance(m, v_new, t->cap_vt[s]) - g_old) *
-                           (float)(1.0 / t->params.cell.uS_per_weight);
+        for (int k0 = 0; k0 < len; k0 += PULSE_GROUP) {
+            const int glen = len - k0 < PULSE_GROUP ? len - k0 : PULSE_GROUP;
+            const int32_t *n = n_block + k0;
+            int32_t any = 0;
+            for (int jj = 0; jj < glen; jj++) any |= n[jj];
+            if (!any) continue;
+            const size_t s0 = (size_t)row * cols + (size_t)(j0 + k0);
+            const pulse_block b = {n, e + j0 + k0, t->cap_z + s0, t->w + s0, t->cap_vt + s0,
+                                   t->cap_dv_up + s0, t->cap_dv_down + s0, glen,
+                                   /* draw index s of a key: rng_bits(key, s) = mix64(key + (s + 1) G) */
+                                   t->key_pulse_noise + (s0 + 1) * RNG_GOLDEN};
+            if (!t->dense_pulses_exact) apply_pulses_exact(t, &b, a, s0);
+            else if (glen == PULSE_GROUP) apply_pulses(t, a, &b, PULSE_GROUP);
+            else apply_pulses(t, a, &b, glen);
+            for (int jj = 0; jj < glen; jj++) {
+                const uint64_t nj = (uint64_t)n[jj];
+                const int up = a * e[j0 + k0 + jj] > 0.0f;
+                r.up += up ? nj : 0;
+                r.down += up ? 0 : nj;
             }
+            if (count_stats)
+                for (int jj = 0; jj < glen; jj++) {
+                    const int nj = n[jj];
+                    const size_t s = s0 + (size_t)jj;
+                    /* net counts in the weight's direction, whatever the polarity */
+                    t->pulse_total[s] += nj;
+                    t->pulse_net[s] += ((a * e[j0 + k0 + jj] > 0.0f) == (p > 0.0f)) ? nj : -nj;
+                }
         }
-        for (int jj = 0; jj < len; jj++) {
-            const uint64_t nj = (uint64_t)n_block[jj];
-            const int up = a * e[j0 + jj] > 0.0f;
-            r.up += up ? nj : 0;
-            r.down += up ? 0 : nj;
-        }
-        if (count_stats)
-            for (int jj = 0; jj < len; jj++) {
-                const int nj = n_block[jj];
-                const size_t s = s0 + (size_t)jj;
-                /* net counts in the weight's direction, whatever the polarity */
-                t->pulse_total[s] += nj;
-                t->pulse_net[s] += ((a * e[j0 + jj] > 0.0f) == (p > 0.0f)) ? nj : -nj;
-            }
     }
     return r;
 }

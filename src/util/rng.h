@@ -17,6 +17,8 @@
 #include <math.h>
 #include <stdint.h>
 
+#include "util/ziggurat_tables.h"
+
 /* What a stream is for: part of every key, so streams of different purposes never
  * coincide even with equal other coordinates. */
 enum rng_purpose {
@@ -71,13 +73,54 @@ static inline double rng_uniform(uint64_t key, uint64_t index)
     return ((double)(rng_bits(key, index) >> 11) + 0.5) * 0x1p-53;
 }
 
-/* Standard normal by Box-Muller from one 64-bit draw (two 32-bit halves). */
+/* Uniform in (0, 1) from 64 bits already drawn (53 of them). */
+static inline double rng_open01(uint64_t bits)
+{
+    return ((double)(bits >> 11) + 0.5) * 0x1p-53;
+}
+
+/* Next 64 bits of a draw that needs more than one: a rejection step continues the
+ * draw's own chain, so every draw stays a pure function of (key, index). */
+static inline uint64_t rng_chain(uint64_t bits)
+{
+    return rng_mix64(bits + RNG_GOLDEN);
+}
+
+/* The far tail |x| > ZIG_TAIL_START (Marsaglia 1964), for rng_normal's base layer. */
+static inline double rng_normal_tail(uint64_t bits, int negative)
+{
+    double x, y;
+    do {
+        bits = rng_chain(bits);
+        x = log(rng_open01(bits)) / ZIG_TAIL_START;
+        bits = rng_chain(bits);
+        y = log(rng_open01(bits));
+    } while (-2.0 * y < x * x);
+    return negative ? x - ZIG_TAIL_START : ZIG_TAIL_START - x;
+}
+
+/* Standard normal, exactly (to double precision), by the 256-layer ziggurat
+ * (Marsaglia & Tsang 2000, Doornik 2005): one 64-bit draw picks a layer (8 bits) and a
+ * position in it (53 other bits), accepted at once 99 % of the time — a table look-up
+ * and a multiply instead of Box-Muller's log, sqrt and cos, which made the transfer's
+ * closed-loop programming (~10 normals per synapse) cost 5x more (docs/performance.md).
+ * The rare rejections continue with rng_chain. */
 static inline double rng_normal(uint64_t key, uint64_t index)
 {
     uint64_t b = rng_bits(key, index);
-    double u1 = ((double)(b >> 32) + 0.5) * 0x1p-32;
-    double u2 = (double)(b & 0xFFFFFFFFu) * 0x1p-32;
-    return sqrt(-2.0 * log(u1)) * cos(6.283185307179586 * u2);
+    for (;;) {
+        const int i = (int)(b & 0xFF);
+        const double u = ((double)(b >> 11) + 0.5) * 0x1p-52 - 1.0; /* (-1, 1) */
+        const double x = u * ZIG_X[i];
+        if (fabs(u) < ZIG_R[i]) return x;
+        if (i == 0) return rng_normal_tail(b, u < 0.0);
+        /* the wedge between the layer's rectangle and the curve */
+        b = rng_chain(b);
+        const double f0 = exp(-0.5 * (ZIG_X[i] * ZIG_X[i] - x * x));
+        const double f1 = exp(-0.5 * (ZIG_X[i + 1] * ZIG_X[i + 1] - x * x));
+        if (f1 + rng_open01(b) * (f0 - f1) < 1.0) return x;
+        b = rng_chain(b);
+    }
 }
 
 /* Approximately standard normal, cheaply: the Irwin-Hall sum of four 16-bit

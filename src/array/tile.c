@@ -12,12 +12,44 @@
 #include "array/periphery.h"
 #include "util/rng.h"
 
-/* A parallel region costs ~1-2 µs of fork/join on 2 threads, so work is split only
- * when each thread gets well over that: reads and float updates cost ~0.1 ns per
- * synapse (vectorised multiply-adds), an analogue update ~1 ns (a random draw and
- * the device equations).  Measured with `memtrain bench` (docs/performance.md). */
-#define PARALLEL_MIN_READ_SYNAPSES 262144
-#define PARALLEL_MIN_UPDATE_SYNAPSES 16384
+/* Work is split between threads only where each gets well over a parallel region's
+ * cost (~1.5 µs of fork/join with a little data on this 2-vCPU VM): reads and float
+ * updates cost ~0.03 ns per synapse (vectorised multiply-adds), an analogue update or
+ * refresh ~0.5 ns.  Measured with `memtrain bench` (docs/performance.md). */
+#define PARALLEL_MIN_FLOAT_SYNAPSES 262144
+#define PARALLEL_MIN_ANALOGUE_SYNAPSES 16384
+
+static int worth_parallel(const tile *t, long synapses)
+{
+    return synapses > (t->kind == MT_CELL_FLOAT ? PARALLEL_MIN_FLOAT_SYNAPSES : PARALLEL_MIN_ANALOGUE_SYNAPSES);
+}
+
+/* Threads split a tile by rows, in ROW_CHUNKS fixed chunks of consecutive rows
+ * (tile.h): thread tid of nth owns chunks [*c0, *c1) in every step of an example
+ * (refresh, forward read, backward read, update), so each thread keeps working on
+ * the rows already in its own cache, and rows are contiguous in memory, so two
+ * threads never write the same cache line.  (Splitting the read by columns and the
+ * update by rows moved the weights between the cores' caches at every example; and
+ * with 250 columns a column split puts a shared cache line in every row.)  A forward
+ * read sums each chunk's rows and then the chunks in order, the same whatever the
+ * thread count, and every random draw is keyed by synapse, so results do not depend
+ * on the split. */
+static void thread_chunks(int *c0, int *c1)
+{
+    int nth = 1, tid = 0;
+#ifdef _OPENMP
+    nth = omp_get_num_threads();
+    tid = omp_get_thread_num();
+#endif
+    *c0 = tid * ROW_CHUNKS / nth;
+    *c1 = (tid + 1) * ROW_CHUNKS / nth;
+}
+
+/* First row of chunk c (c = ROW_CHUNKS: the end). */
+static int chunk_row(const tile *t, int c)
+{
+    return (int)((long)c * t->rows / ROW_CHUNKS);
+}
 
 int tile_create(tile **out, const mt_params *p, mt_cell_kind kind, int rows, int cols, int index,
                 mt_error *err)
@@ -38,7 +70,10 @@ int tile_create(tile **out, const mt_params *p, mt_cell_kind kind, int rows, int
     t->active = calloc((size_t)rows, sizeof *t->active);
     t->row_tmp = calloc((size_t)rows, sizeof *t->row_tmp);
     t->col_tmp = calloc((size_t)cols, sizeof *t->col_tmp);
-    int rc = (t->w && t->x_in && t->active && t->row_tmp && t->col_tmp) ? MT_OK : MT_ENOMEM;
+    /* chunk sums on their own cache lines: written by different threads */
+    t->chunk_ld = (size_t)(cols + 15) & ~(size_t)15;
+    t->chunk_sums = aligned_alloc(64, (size_t)ROW_CHUNKS * t->chunk_ld * sizeof *t->chunk_sums);
+    int rc = (t->w && t->x_in && t->active && t->row_tmp && t->col_tmp && t->chunk_sums) ? MT_OK : MT_ENOMEM;
     if (rc == MT_OK && p->train.pulse_stats && kind != MT_CELL_FLOAT) {
         t->pulse_total = calloc(n, sizeof *t->pulse_total);
         t->pulse_net = calloc(n, sizeof *t->pulse_net);
@@ -95,7 +130,8 @@ size_t tile_state_bytes(const tile *t)
         if (f[k].data) b += f[k].bytes;
     /* per-example scratch, allocated for every kind (tile_create) */
     const size_t rows = (size_t)t->rows, cols = (size_t)t->cols;
-    b += rows * (sizeof *t->x_in + sizeof *t->active + sizeof *t->row_tmp) + cols * sizeof *t->col_tmp;
+    b += rows * (sizeof *t->x_in + sizeof *t->active + sizeof *t->row_tmp) + cols * sizeof *t->col_tmp +
+         ROW_CHUNKS * t->chunk_ld * sizeof *t->chunk_sums;
     return b;
 }
 
@@ -117,6 +153,7 @@ void tile_free(tile *t)
     free(t->active);
     free(t->col_tmp);
     free(t->row_tmp);
+    free(t->chunk_sums);
     free(t->pulse_total);
     free(t->pulse_net);
     free(t);
@@ -142,15 +179,30 @@ void tile_set_time(tile *t, uint64_t example, double now_s)
     if (t->kind == MT_CELL_2PCM3T1C) cell_pcm2cap_set_time(t, now_s);
 }
 
-/* Re-derive leaked weights of the rows a read is about to use. */
-static void refresh_stale_rows(tile *t, const int *rows, int n_rows)
+/* Leaked weights are re-derived per row when a read finds them older than
+ * train.leak_sync_examples: the stale rows among rows[0..n_rows-1] (rows = NULL: rows
+ * first .. first+n_rows-1).  mark_synced records the rows once every thread has
+ * refreshed its own. */
+static int row_is_stale(const tile *t, int i)
+{
+    return t->example - t->row_sync_example[i] >= (uint64_t)t->params.train.leak_sync_examples;
+}
+
+static void refresh_stale(tile *t, const int *rows, int first, int n_rows)
 {
     if (t->kind != MT_CELL_2PCM3T1C) return;
-    const uint64_t every = (uint64_t)t->params.train.leak_sync_examples;
-    #pragma omp parallel for schedule(static) if ((long)n_rows * t->cols > PARALLEL_MIN_READ_SYNAPSES)
     for (int a = 0; a < n_rows; a++) {
-        int i = rows ? rows[a] : a;
-        if (t->example - t->row_sync_example[i] >= every) cell_pcm2cap_refresh_row(t, i);
+        const int i = rows ? rows[a] : first + a;
+        if (row_is_stale(t, i)) cell_pcm2cap_refresh_row(t, i, 0, t->cols);
+    }
+}
+
+static void mark_synced(tile *t, const int *rows, int n_rows)
+{
+    if (t->kind != MT_CELL_2PCM3T1C) return;
+    for (int a = 0; a < n_rows; a++) {
+        const int i = rows ? rows[a] : a;
+        if (row_is_stale(t, i)) t->row_sync_example[i] = t->example;
     }
 }
 
@@ -192,6 +244,26 @@ static int read_outputs(tile *t, float *sums, int n, float scale, float *scratch
     return k + 1;
 }
 
+/* out += xi * wr over cols.  Kept out of line: inlined into sum_rows, gcc 12
+ * vectorises the loop over rows instead, with gathers (2x slower). */
+__attribute__((noinline)) static void axpy(float *restrict out, float xi, const float *restrict wr, int cols)
+{
+    for (int j = 0; j < cols; j++) out[j] += xi * wr[j];
+}
+
+/* out[j] = sum over the listed rows of x_i W_ij (a chunk's part of a forward read). */
+static void sum_rows(float *restrict out, const float *restrict w, const float *restrict x,
+                     const int *restrict rows, int n_rows, int cols)
+{
+    memset(out, 0, (size_t)cols * sizeof *out);
+    for (int a = 0; a < n_rows; a++) axpy(out, x[rows[a]], w + (size_t)rows[a] * cols, cols);
+}
+
+static void add_into(float *restrict y, const float *restrict part, int cols)
+{
+    for (int j = 0; j < cols; j++) y[j] += part[j];
+}
+
 void tile_forward(tile *t, const float *x, float *y, uint64_t noise_key)
 {
     const int rows = t->rows, cols = t->cols;
@@ -216,30 +288,29 @@ void tile_forward(tile *t, const float *x, float *y, uint64_t noise_key)
     x_in[rows - 1] = 1.0f; /* bias */
     t->active[n++] = rows - 1;
     t->n_active = n;
-    refresh_stale_rows(t, t->active, n);
+    /* where each chunk's rows start in the active list */
+    for (int c = 0, a = 0; c <= ROW_CHUNKS; c++) {
+        const int first_row = chunk_row(t, c);
+        while (a < n && active[a] < first_row) a++;
+        t->chunk_first[c] = a;
+    }
 
-    /* y_j = sum over active rows; each thread owns a block of columns, so every
-     * y_j is summed in the same order whatever the thread count. */
-    #pragma omp parallel if ((long)n * cols > PARALLEL_MIN_READ_SYNAPSES)
+    /* y_j = sum over chunks (in order) of the chunk's active rows x_i W_ij */
+    #pragma omp parallel if (worth_parallel(t, (long)n * cols))
     {
-        int nth = 1, tid = 0;
-#ifdef _OPENMP
-        nth = omp_get_num_threads();
-        tid = omp_get_thread_num();
-#endif
-        int block = ((cols + nth - 1) / nth + 15) & ~15;
-        int j0 = tid * block, j1 = j0 + block < cols ? j0 + block : cols;
-        if (j0 < j1) {
-            float *restrict out = y + j0;
-            memset(out, 0, (size_t)(j1 - j0) * sizeof *out);
-            for (int a = 0; a < n; a++) {
-                int i = t->active[a];
-                const float xi = t->x_in[i];
-                const float *restrict wr = t->w + (size_t)i * cols + j0;
-                for (int j = 0; j < j1 - j0; j++) out[j] += xi * wr[j];
-            }
+        int c0, c1;
+        thread_chunks(&c0, &c1);
+        for (int c = c0; c < c1; c++) {
+            const int a0 = t->chunk_first[c], a1 = t->chunk_first[c + 1];
+            if (a0 == a1) continue;
+            refresh_stale(t, t->active + a0, 0, a1 - a0);
+            sum_rows(t->chunk_sums + (size_t)c * t->chunk_ld, t->w, t->x_in, t->active + a0, a1 - a0, cols);
         }
     }
+    mark_synced(t, t->active, n);
+    memset(y, 0, (size_t)cols * sizeof *y);
+    for (int c = 0; c < ROW_CHUNKS; c++)
+        if (t->chunk_first[c] < t->chunk_first[c + 1]) add_into(y, t->chunk_sums + (size_t)c * t->chunk_ld, cols);
     int reads = 1;
     if (analogue) {
         reads = read_outputs(t, y, cols, 1.0f, t->col_tmp, noise_key);
@@ -267,16 +338,29 @@ void tile_backward(tile *t, const float *e, float *out, uint64_t noise_key)
         }
         for (int j = 0; j < cols; j++)
             eq[j] = periphery_quantize(e[j] / scale, (float)pp->input_max, pp->dac_bits);
-        refresh_stale_rows(t, NULL, rows - 1);
+        #pragma omp parallel if (worth_parallel(t, (long)rows * cols))
+        {
+            int c0, c1;
+            thread_chunks(&c0, &c1);
+            const int r0 = chunk_row(t, c0), r1 = chunk_row(t, c1) < rows - 1 ? chunk_row(t, c1) : rows - 1;
+            refresh_stale(t, NULL, r0, r1 - r0);
+        }
+        mark_synced(t, NULL, rows - 1);
     } else {
         memcpy(eq, e, (size_t)cols * sizeof *eq);
     }
-    #pragma omp parallel for schedule(static) if ((long)rows * cols > PARALLEL_MIN_READ_SYNAPSES)
-    for (int i = 0; i < rows - 1; i++) {
-        const float *restrict wr = t->w + (size_t)i * cols;
-        float s = 0.0f;
-        for (int j = 0; j < cols; j++) s += wr[j] * eq[j];
-        out[i] = s;
+    /* each out[i] is one thread's sum over all columns: it cannot depend on the split */
+    #pragma omp parallel if ((long)rows * cols > PARALLEL_MIN_FLOAT_SYNAPSES)
+    {
+        int c0, c1;
+        thread_chunks(&c0, &c1);
+        const int r1 = chunk_row(t, c1) < rows - 1 ? chunk_row(t, c1) : rows - 1;
+        for (int i = chunk_row(t, c0); i < r1; i++) {
+            const float *restrict wr = t->w + (size_t)i * cols;
+            float s = 0.0f;
+            for (int j = 0; j < cols; j++) s += wr[j] * eq[j];
+            out[i] = s;
+        }
     }
     int reads = 1;
     if (analogue) {
@@ -292,20 +376,23 @@ void tile_update(tile *t, const float *e, float lr)
 {
     const int n = t->n_active;
     uint64_t up = 0, down = 0;
-    #pragma omp parallel for schedule(static) reduction(+ : up, down) \
-        if ((long)n * t->cols > (t->kind == MT_CELL_FLOAT ? PARALLEL_MIN_READ_SYNAPSES \
-                                                          : PARALLEL_MIN_UPDATE_SYNAPSES))
-    for (int a = 0; a < n; a++) {
-        int i = t->active[a];
-        float lr_x = lr * t->x_in[i];
-        row_pulses r = {0, 0};
-        switch (t->kind) {
-        case MT_CELL_FLOAT: r = cell_float_update_row(t, i, lr_x, e); break;
-        case MT_CELL_2PCM: r = cell_pcm2_update_row(t, i, lr_x, e); break;
-        case MT_CELL_2PCM3T1C: r = cell_pcm2cap_update_row(t, i, lr_x, e); break;
+    #pragma omp parallel reduction(+ : up, down) if (worth_parallel(t, (long)n * t->cols))
+    {
+        int c0, c1;
+        thread_chunks(&c0, &c1);
+        const int cols = t->cols;
+        for (int a = t->chunk_first[c0]; a < t->chunk_first[c1]; a++) {
+            const int i = t->active[a];
+            const float lr_x = lr * t->x_in[i];
+            row_pulses r = {0, 0};
+            switch (t->kind) {
+            case MT_CELL_FLOAT: r = cell_float_update_row(t, i, lr_x, e, 0, cols); break;
+            case MT_CELL_2PCM: r = cell_pcm2_update_row(t, i, lr_x, e, 0, cols); break;
+            case MT_CELL_2PCM3T1C: r = cell_pcm2cap_update_row(t, i, lr_x, e, 0, cols); break;
+            }
+            up += r.up;
+            down += r.down;
         }
-        up += r.up;
-        down += r.down;
     }
     t->counters.update_rows += (uint64_t)n;
     if (t->kind == MT_CELL_2PCM) {

@@ -21,6 +21,11 @@
 #include "device/pcm.h"
 #include "memtrain.h"
 
+/* Rows are split into this many chunks of consecutive rows, the unit of work of each
+ * thread (tile.c): a forward read adds the chunks' sums in order, so its result does
+ * not depend on the thread count (up to ROW_CHUNKS threads share the work). */
+#define ROW_CHUNKS 8
+
 typedef struct tile {
     int rows, cols;             /* rows = inputs + 1 (bias) */
     int index;                  /* position in the network; part of every random key */
@@ -63,6 +68,9 @@ typedef struct tile {
     int *active;                /* rows with x_in != 0, in increasing order */
     int n_active;
     float *col_tmp;             /* cols */
+    int chunk_first[ROW_CHUNKS + 1]; /* chunk c's rows are active[chunk_first[c] ..] */
+    float *chunk_sums;          /* ROW_CHUNKS x chunk_ld: each chunk's part of a forward read */
+    size_t chunk_ld;            /* cols rounded up to a cache line of floats */
     float *row_tmp;             /* rows */
 
     /* ---- statistics ---- */
@@ -122,25 +130,27 @@ long tile_find_nonfinite(const tile *t);
 
 /* ---- cell implementations (src/cell/) ---------------------------------------- */
 
-/* Pulses one row update applied, in the device's direction (up = conductance up). */
+/* Pulses one row update applied, in the device's direction (up = conductance up).
+ * The row functions below work on columns [j0, j1) of the row (j0 a multiple of 16):
+ * with several threads each owns a block of columns (tile.c). */
 typedef struct row_pulses {
     uint64_t up, down;
 } row_pulses;
 
 int cell_float_create(tile *t);
 void cell_float_program(tile *t, const float *w_target);
-row_pulses cell_float_update_row(tile *t, int row, float lr_x, const float *e);
+row_pulses cell_float_update_row(tile *t, int row, float lr_x, const float *e, int j0, int j1);
 
 int cell_pcm2_create(tile *t);
 void cell_pcm2_program(tile *t, const float *w_target);
-row_pulses cell_pcm2_update_row(tile *t, int row, float lr_x, const float *e);
+row_pulses cell_pcm2_update_row(tile *t, int row, float lr_x, const float *e, int j0, int j1);
 void cell_pcm2_read_row(tile *t, int row, float *w);
 
 int cell_pcm2cap_create(tile *t);
 void cell_pcm2cap_program(tile *t, const float *w_target);
 void cell_pcm2cap_set_time(tile *t, double now_s);
-void cell_pcm2cap_refresh_row(tile *t, int row);
-row_pulses cell_pcm2cap_update_row(tile *t, int row, float lr_x, const float *e);
+void cell_pcm2cap_refresh_row(tile *t, int row, int j0, int j1);
+row_pulses cell_pcm2cap_update_row(tile *t, int row, float lr_x, const float *e, int j0, int j1);
 void cell_pcm2cap_transfer(tile *t);
 void cell_pcm2cap_read_row(tile *t, int row, float *w);
 

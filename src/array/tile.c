@@ -264,53 +264,64 @@ static void add_into(float *restrict y, const float *restrict part, int cols)
     for (int j = 0; j < cols; j++) y[j] += part[j];
 }
 
+/* The inputs of chunk c: through the DAC (analogue cells) into x_in, and the rows
+ * they drive (x_in != 0, and the bias row, driven with 1) listed from
+ * active[chunk_row(c)] on.  Returns their number.  The compaction is branch-free:
+ * MNIST pixels are ~20 % non-zero, in runs that a branch would mispredict at every
+ * edge. */
+static int chunk_inputs(tile *t, const float *x, int c)
+{
+    const int r0 = chunk_row(t, c), r1 = chunk_row(t, c + 1), bias = t->rows - 1;
+    const int end = r1 < bias ? r1 : bias;
+    float *restrict x_in = t->x_in;
+    int *restrict active = t->active + r0;
+    if (t->kind != MT_CELL_FLOAT) {
+        const float full_scale = (float)t->params.periph.input_max;
+        const int bits = t->params.periph.dac_bits;
+        for (int i = r0; i < end; i++) x_in[i] = periphery_quantize(x[i], full_scale, bits);
+    } else if (end > r0) {
+        memcpy(x_in + r0, x + r0, (size_t)(end - r0) * sizeof *x_in);
+    }
+    int n = 0;
+    for (int i = r0; i < end; i++) {
+        active[n] = i;
+        n += x_in[i] != 0.0f;
+    }
+    if (r0 <= bias && bias < r1) {
+        x_in[bias] = 1.0f;
+        active[n++] = bias;
+    }
+    t->chunk_active[c] = n;
+    return n;
+}
+
 void tile_forward(tile *t, const float *x, float *y, uint64_t noise_key)
 {
     const int rows = t->rows, cols = t->cols;
     const int analogue = t->kind != MT_CELL_FLOAT;
-    const mt_periphery_params *pp = &t->params.periph;
-    float *restrict x_in = t->x_in;
-    if (analogue) {
-        const float full_scale = (float)pp->input_max;
-        const int bits = pp->dac_bits;
-        for (int i = 0; i < rows - 1; i++) x_in[i] = periphery_quantize(x[i], full_scale, bits);
-    } else {
-        memcpy(x_in, x, (size_t)(rows - 1) * sizeof *x_in);
-    }
-    /* Branch-free compaction of the active rows (MNIST: ~20 % of pixels, in runs
-     * that a branch would mispredict at every edge). */
-    int *restrict active = t->active;
-    int n = 0;
-    for (int i = 0; i < rows - 1; i++) {
-        active[n] = i;
-        n += x_in[i] != 0.0f;
-    }
-    x_in[rows - 1] = 1.0f; /* bias */
-    t->active[n++] = rows - 1;
-    t->n_active = n;
-    /* where each chunk's rows start in the active list */
-    for (int c = 0, a = 0; c <= ROW_CHUNKS; c++) {
-        const int first_row = chunk_row(t, c);
-        while (a < n && active[a] < first_row) a++;
-        t->chunk_first[c] = a;
-    }
-
-    /* y_j = sum over chunks (in order) of the chunk's active rows x_i W_ij */
-    #pragma omp parallel if (worth_parallel(t, (long)n * cols))
+    /* Each thread takes its row chunks through the DAC and the array: y_j = sum over
+     * chunks (in order) of the chunk's active rows x_i W_ij. */
+    #pragma omp parallel if (worth_parallel(t, (long)rows * cols))
     {
         int c0, c1;
         thread_chunks(&c0, &c1);
         for (int c = c0; c < c1; c++) {
-            const int a0 = t->chunk_first[c], a1 = t->chunk_first[c + 1];
-            if (a0 == a1) continue;
-            refresh_stale(t, t->active + a0, 0, a1 - a0);
-            sum_rows(t->chunk_sums + (size_t)c * t->chunk_ld, t->w, t->x_in, t->active + a0, a1 - a0, cols);
+            const int n_c = chunk_inputs(t, x, c), *rows_c = t->active + chunk_row(t, c);
+            if (n_c == 0) continue;
+            refresh_stale(t, rows_c, 0, n_c);
+            sum_rows(t->chunk_sums + (size_t)c * t->chunk_ld, t->w, t->x_in, rows_c, n_c, cols);
         }
     }
-    mark_synced(t, t->active, n);
+    int n = 0;
     memset(y, 0, (size_t)cols * sizeof *y);
-    for (int c = 0; c < ROW_CHUNKS; c++)
-        if (t->chunk_first[c] < t->chunk_first[c + 1]) add_into(y, t->chunk_sums + (size_t)c * t->chunk_ld, cols);
+    for (int c = 0; c < ROW_CHUNKS; c++) {
+        const int n_c = t->chunk_active[c];
+        if (n_c == 0) continue;
+        mark_synced(t, t->active + chunk_row(t, c), n_c);
+        add_into(y, t->chunk_sums + (size_t)c * t->chunk_ld, cols);
+        n += n_c;
+    }
+    t->n_active = n;
     int reads = 1;
     if (analogue) {
         reads = read_outputs(t, y, cols, 1.0f, t->col_tmp, noise_key);
@@ -372,17 +383,14 @@ void tile_backward(tile *t, const float *e, float *out, uint64_t noise_key)
     t->counters.backward_macs += (uint64_t)(rows - 1) * (uint64_t)cols * (uint64_t)reads;
 }
 
-void tile_update(tile *t, const float *e, float lr)
+/* The active rows of chunks [c0, c1) of t: their updates, pulses added to *up, *down. */
+static void update_chunks(tile *t, const float *e, float lr, int c0, int c1, uint64_t *up, uint64_t *down)
 {
-    const int n = t->n_active;
-    uint64_t up = 0, down = 0;
-    #pragma omp parallel reduction(+ : up, down) if (worth_parallel(t, (long)n * t->cols))
-    {
-        int c0, c1;
-        thread_chunks(&c0, &c1);
-        const int cols = t->cols;
-        for (int a = t->chunk_first[c0]; a < t->chunk_first[c1]; a++) {
-            const int i = t->active[a];
+    const int cols = t->cols;
+    for (int c = c0; c < c1; c++) {
+        const int *rows_c = t->active + chunk_row(t, c);
+        for (int a = 0; a < t->chunk_active[c]; a++) {
+            const int i = rows_c[a];
             const float lr_x = lr * t->x_in[i];
             row_pulses r = {0, 0};
             switch (t->kind) {
@@ -390,17 +398,41 @@ void tile_update(tile *t, const float *e, float lr)
             case MT_CELL_2PCM: r = cell_pcm2_update_row(t, i, lr_x, e, 0, cols); break;
             case MT_CELL_2PCM3T1C: r = cell_pcm2cap_update_row(t, i, lr_x, e, 0, cols); break;
             }
-            up += r.up;
-            down += r.down;
+            *up += r.up;
+            *down += r.down;
         }
     }
-    t->counters.update_rows += (uint64_t)n;
-    if (t->kind == MT_CELL_2PCM) {
-        t->counters.pcm_set_pulses_update += up + down;
-    } else {
-        t->counters.cap_pulses_up += up;
-        t->counters.cap_pulses_down += down;
+}
+
+void tile_update_all(tile *const *tiles, const float *const *errors, int n_tiles, float lr)
+{
+    enum { MAX_TILES = 16 };
+    uint64_t up[MAX_TILES] = {0}, down[MAX_TILES] = {0};
+    int parallel = 0;
+    for (int k = 0; k < n_tiles && k < MAX_TILES; k++)
+        parallel |= worth_parallel(tiles[k], (long)tiles[k]->rows * tiles[k]->cols);
+    #pragma omp parallel if (parallel) reduction(+ : up[:MAX_TILES], down[:MAX_TILES])
+    {
+        int c0, c1;
+        thread_chunks(&c0, &c1);
+        for (int k = 0; k < n_tiles && k < MAX_TILES; k++)
+            update_chunks(tiles[k], errors[k], lr, c0, c1, &up[k], &down[k]);
     }
+    for (int k = 0; k < n_tiles && k < MAX_TILES; k++) {
+        tile *t = tiles[k];
+        t->counters.update_rows += (uint64_t)t->n_active;
+        if (t->kind == MT_CELL_2PCM) {
+            t->counters.pcm_set_pulses_update += up[k] + down[k];
+        } else {
+            t->counters.cap_pulses_up += up[k];
+            t->counters.cap_pulses_down += down[k];
+        }
+    }
+}
+
+void tile_update(tile *t, const float *e, float lr)
+{
+    tile_update_all(&t, &e, 1, lr);
 }
 
 void tile_transfer(tile *t)

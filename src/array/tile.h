@@ -65,10 +65,11 @@ typedef struct tile {
 
     /* ---- per-example scratch (no allocation in the training loop) ---- */
     float *x_in;                /* rows: inputs as the array saw them (after the DAC) */
-    int *active;                /* rows with x_in != 0, in increasing order */
-    int n_active;
+    int *active;                /* rows with x_in != 0: those of row chunk c (tile.c),
+                                   chunk_active[c] of them, from active[first row of c] */
+    int chunk_active[ROW_CHUNKS];
+    int n_active;               /* in all */
     float *col_tmp;             /* cols */
-    int chunk_first[ROW_CHUNKS + 1]; /* chunk c's rows are active[chunk_first[c] ..] */
     float *chunk_sums;          /* ROW_CHUNKS x chunk_ld: each chunk's part of a forward read */
     size_t chunk_ld;            /* cols rounded up to a cache line of floats */
     float *row_tmp;             /* rows */
@@ -118,6 +119,10 @@ void tile_backward(tile *t, const float *e, float *out, uint64_t noise_key);
 /* Apply W_ij += lr x_i e_j with the inputs of the last tile_forward: exactly for
  * the float cell, as stochastically rounded pulse counts for analogue cells. */
 void tile_update(tile *t, const float *e, float lr);
+
+/* tile_update of n_tiles tiles (at most 16), errors[k] for tiles[k], in one parallel
+ * region: a network's layers cost one fork/join per example, not one each. */
+void tile_update_all(tile *const *tiles, const float *const *errors, int n_tiles, float lr);
 
 /* Transfer every cell's capacitor weight into its PCM pair (2pcm3t1c only). */
 void tile_transfer(tile *t);

@@ -165,7 +165,7 @@ int mt_network_train_example(mt_network *net, const float *x, int label, double 
                            "numerical fault: non-finite error in layer %d at example %llu", l,
                            (unsigned long long)example_index);
     }
-    for (int l = 0; l <= last; l++) tile_update(net->tiles[l], net->err[l], (float)lr);
+    tile_update_all(net->tiles, (const float *const *)net->err, net->n_layers, (float)lr);
 
     if (net->kind == MT_CELL_2PCM3T1C &&
         (example_index + 1) % (uint64_t)net->params.transfer.interval == 0)

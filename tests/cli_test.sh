@@ -754,6 +754,14 @@ test_reproduce_rejects_bad_options() {
     [ ! -e r/results.csv ] || { why="a rejected reproduce wrote results"; return 1; }
 }
 
+test_bench_rejects_bad_counts() {
+    expect_bad_input "--examples" "5x" -- bench --examples 5x || return
+    expect_bad_input "--warmup" "abc" -- bench --warmup abc || return
+    expect_bad_input "--repeats" "17" -- bench --repeats 17 || return
+    expect_bad_input "--threads" -- bench --threads 0 || return
+    expect_bad_input "--cells" -- bench --cells float,pcm || return
+}
+
 # A tiny reproduce: every run of the plan on 300 MNIST examples, CIFAR-10 skipped
 # (no features), outputs consistent with each other and independent of --threads.
 test_reproduce_small_run_writes_consistent_outputs() {
@@ -865,6 +873,7 @@ tests=(
     test_cost_preset_lands_near_the_paper
     test_reproduce_rejects_bad_options
     test_reproduce_small_run_writes_consistent_outputs
+    test_bench_rejects_bad_counts
 )
 
 passed=0 failed=0

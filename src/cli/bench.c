@@ -28,7 +28,8 @@ static const char *const bench_help =
     "\n"
     "options:\n"
     "  --examples N    timed training examples per run (default 20000)\n"
-    "  --warmup N      untimed examples before timing (default 5000)\n"
+    "  --warmup N      untimed examples before timing (default 40000: the first\n"
+    "                  epoch fires far more pulses than the rest of training)\n"
     "  --repeats N     timed runs per configuration (default 3)\n"
     "  --threads LIST  comma-separated thread counts (default 1,2)\n"
     "  --cells LIST    comma-separated cell kinds (default float,2pcm,2pcm3t1c)\n"
@@ -115,7 +116,7 @@ static int parse_list(const char *text, int *out, int max, const char *const *na
 int cmd_bench(int argc, char **argv)
 {
     static const char *const kind_names[] = {"float", "2pcm", "2pcm3t1c", NULL};
-    long examples = 20000, warmup = 5000;
+    long examples = 20000, warmup = 40000;
     int repeats = 3;
     int threads[8] = {1, 2}, n_threads = 2;
     int kinds[3] = {0, 1, 2}, n_kinds = 3;
@@ -132,10 +133,15 @@ int cmd_bench(int argc, char **argv)
         if (!v) return cli_usage_error("option %s needs a value", a);
         i++;
         if (!strcmp(a, "--json")) json_path = v;
-        else if (!strcmp(a, "--examples")) examples = strtol(v, NULL, 10);
-        else if (!strcmp(a, "--warmup")) warmup = strtol(v, NULL, 10);
-        else if (!strcmp(a, "--repeats")) repeats = (int)strtol(v, NULL, 10);
-        else if (!strcmp(a, "--threads")) {
+        else if (!strcmp(a, "--examples")) {
+            if (cli_parse_count(a, v, 1, 100000000, &examples)) return MT_EINPUT;
+        } else if (!strcmp(a, "--warmup")) {
+            if (cli_parse_count(a, v, 0, 100000000, &warmup)) return MT_EINPUT;
+        } else if (!strcmp(a, "--repeats")) {
+            long r;
+            if (cli_parse_count(a, v, 1, 16, &r)) return MT_EINPUT;
+            repeats = (int)r;
+        } else if (!strcmp(a, "--threads")) {
             if ((n_threads = parse_list(v, threads, 8, NULL)) < 1)
                 return cli_usage_error("--threads: expected a list like 1,2, got '%s'", v);
         } else if (!strcmp(a, "--cells")) {
@@ -148,8 +154,6 @@ int cmd_bench(int argc, char **argv)
             if (mt_params_set(&p, key, value, "--set", &err)) return cli_fail(&err);
         } else return cli_usage_error("unknown option '%s'", a);
     }
-    if (examples < 1 || warmup < 0 || repeats < 1 || repeats > 16)
-        return cli_usage_error("%s", "--examples >= 1, --warmup >= 0, --repeats in 1..16");
     if (mt_params_validate(&p, &err)) return cli_fail(&err);
     FILE *json = NULL;
     if (json_path && !(json = fopen(json_path, "w"))) {

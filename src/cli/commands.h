@@ -12,6 +12,10 @@ int cli_fail(const mt_error *err);
 /* Print "memtrain: <fmt % arg> (see memtrain --help)" and return MT_EINPUT. */
 int cli_usage_error(const char *fmt, const char *arg);
 
+/* Parse option opt's value v as a whole number in lo..hi into *out; anything else
+ * (empty, trailing text, out of range) is a usage error (returned, already printed). */
+int cli_parse_count(const char *opt, const char *v, long lo, long hi, long *out);
+
 /* Split a --set argument "KEY=VALUE": KEY into key[key_size], *value points after
  * '='.  An empty or over-long key is a usage error (returned, already printed). */
 int cli_split_setting(const char *arg, char *key, size_t key_size, const char **value);

@@ -113,6 +113,20 @@ int cli_usage_error(const char *fmt, const char *arg)
     return MT_EINPUT;
 }
 
+int cli_parse_count(const char *opt, const char *v, long lo, long hi, long *out)
+{
+    char *end;
+    errno = 0;
+    long x = strtol(v, &end, 10);
+    if (!*v || *end || errno || x < lo || x > hi) {
+        char msg[160];
+        snprintf(msg, sizeof msg, "%s expects a whole number %ld..%ld, got '%%s'", opt, lo, hi);
+        return cli_usage_error(msg, v);
+    }
+    *out = x;
+    return MT_OK;
+}
+
 int cli_split_setting(const char *arg, char *key, size_t key_size, const char **value)
 {
     const char *eq = strchr(arg, '=');

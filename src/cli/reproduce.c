@@ -47,20 +47,6 @@ static const char *const reproduce_help =
     "2 bad option or no dataset available, 3 output not writable.\n";
 
 /* A whole number in [lo, hi], or a usage error naming the option. */
-static int parse_count(const char *opt, const char *v, long lo, long hi, long *out)
-{
-    char *end;
-    errno = 0;
-    long x = strtol(v, &end, 10);
-    if (!*v || *end || errno || x < lo || x > hi) {
-        char msg[160];
-        snprintf(msg, sizeof msg, "%s expects a whole number %ld..%ld, got '%%s'", opt, lo, hi);
-        return cli_usage_error(msg, v);
-    }
-    *out = x;
-    return MT_OK;
-}
-
 enum { MAX_SETS = 64 };
 
 int cmd_reproduce(int argc, char **argv)
@@ -95,15 +81,15 @@ int cmd_reproduce(int argc, char **argv)
         else if (!strcmp(a, "--cifar10")) o.cifar10_dir = v;
         else if (!strcmp(a, "--cifar100")) o.cifar100_dir = v;
         else if (!strcmp(a, "--threads")) {
-            if (parse_count(a, v, 1, 1024, &x)) return MT_EINPUT;
+            if (cli_parse_count(a, v, 1, 1024, &x)) return MT_EINPUT;
             o.threads = (int)x;
         } else if (!strcmp(a, "--epochs")) {
-            if (parse_count(a, v, 1, 100000, &x)) return MT_EINPUT;
+            if (cli_parse_count(a, v, 1, 100000, &x)) return MT_EINPUT;
             o.epochs = (int)x;
         } else if (!strcmp(a, "--train-limit")) {
-            if (parse_count(a, v, 0, 1000000000, &o.train_limit)) return MT_EINPUT;
+            if (cli_parse_count(a, v, 0, 1000000000, &o.train_limit)) return MT_EINPUT;
         } else if (!strcmp(a, "--test-limit")) {
-            if (parse_count(a, v, 0, 1000000000, &o.test_limit)) return MT_EINPUT;
+            if (cli_parse_count(a, v, 0, 1000000000, &o.test_limit)) return MT_EINPUT;
         } else if (!strcmp(a, "--seed")) {
             char *end;
             errno = 0;

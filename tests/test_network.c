@@ -127,6 +127,71 @@ TEST(training_is_identical_with_one_and_two_threads)
     free(b);
 }
 
+/* 120 sparse random examples, in a shuffled order, through a 600-300-10 network with a
+ * transfer every 50: one call per example or (sequence) one mt_network_train_sequence.
+ * Returns the first layer's weights (caller frees) and the correct count. */
+static float *train_order(mt_cell_kind kind, int threads, int sequence, long *right)
+{
+#ifdef _OPENMP
+    omp_set_num_threads(threads);
+#else
+    (void)threads;
+#endif
+    enum { N = 120, IN = 600 };
+    mt_params p;
+    mt_params_default(&p);
+    strcpy(p.net.hidden, "300");
+    p.transfer.interval = 50;
+    mt_network *net = make_net(&p, kind, IN, 10);
+    static float data[N * IN];
+    static uint8_t labels[N];
+    static long order[N];
+    for (uint64_t k = 0; k < N; k++) {
+        for (int i = 0; i < IN; i++) {
+            double u = rng_uniform(rng_key(3, 0, RNG_TEST, k), (uint64_t)i);
+            data[k * IN + i] = u < 0.6 ? 0.0f : (float)u;
+        }
+        labels[k] = (uint8_t)(rng_uniform(4, k) * 10);
+        order[k] = (long)((k * 7) % N); /* a permutation: 7 and 120 are coprime */
+    }
+    mt_error err;
+    *right = 0;
+    if (sequence) {
+        CHECK_INT(mt_network_train_sequence(net, data, labels, IN, order, N, 0.1, 1000, right, &err), MT_OK);
+    } else {
+        for (uint64_t k = 0; k < N; k++) {
+            int ok = 0;
+            CHECK_INT(mt_network_train_example(net, data + order[k] * IN, labels[order[k]], 0.1, 1000 + k, &ok, &err),
+                      MT_OK);
+            *right += ok;
+        }
+    }
+    int rows, cols;
+    mt_network_layer_shape(net, 0, &rows, &cols);
+    float *w = malloc(sizeof(float) * rows * cols);
+    mt_network_layer_weights(net, 0, w);
+    CHECK_INT(mt_network_counters(net).transfers, kind == MT_CELL_2PCM3T1C ? 2 : 0); /* at 1050, 1100 */
+    mt_network_free(net);
+    return w;
+}
+
+TEST(a_training_sequence_equals_one_call_per_example)
+{
+    /* one thread team for the whole sequence, split at the transfers, must give the
+     * weights and predictions of per-example calls, with 1 and with 2 threads */
+    for (int kind = MT_CELL_2PCM; kind <= MT_CELL_2PCM3T1C; kind++)
+        for (int threads = 1; threads <= 2; threads++) {
+            long ra, rb;
+            float *a = train_order((mt_cell_kind)kind, threads, 0, &ra);
+            float *b = train_order((mt_cell_kind)kind, threads, 1, &rb);
+            CHECK_MSG(memcmp(a, b, sizeof(float) * 601 * 300) == 0,
+                      "cell kind %d, %d threads: sequence differs from per-example training", kind, threads);
+            CHECK_INT(rb, ra);
+            free(a);
+            free(b);
+        }
+}
+
 TEST(a_nan_weight_is_reported_with_the_example_index)
 {
     mt_params p;

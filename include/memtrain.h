@@ -476,16 +476,6 @@ void mt_network_free(mt_network *net);
 int mt_network_train_example(mt_network *net, const float *x, int label, double lr,
                              uint64_t example_index, int *correct, mt_error *err);
 
-/* Train on a sequence of n examples: example k is data + order[k] * dim (order = NULL:
- * k itself) with label labels[order[k]], example index first_index + k.  Adds the
- * number predicted correctly (before each update) to *correct (may be NULL).  The same
- * result as n calls of mt_network_train_example, bit for bit, but one thread team
- * serves the whole sequence instead of parallel regions per step: with several
- * threads the faster way (docs/performance.md).  Stops at the first error. */
-int mt_network_train_sequence(mt_network *net, const float *data, const uint8_t *labels, int dim,
-                              const long *order, long n, double lr, uint64_t first_index,
-                              long *correct, mt_error *err);
-
 /* Predicted class of x (forward pass only; does not change state or time).
  * eval_key distinguishes evaluation passes in the noise streams. */
 int mt_network_predict(mt_network *net, const float *x, uint64_t eval_key);

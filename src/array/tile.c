@@ -303,29 +303,23 @@ static int chunk_inputs(tile *t, const float *x, int c)
     return n;
 }
 
-int tile_parallel(const tile *t)
-{
-    return worth_parallel(t, (long)t->rows * t->cols);
-}
-
-void tile_thread_chunks(int *c0, int *c1)
-{
-    thread_chunks(c0, c1);
-}
-
-void tile_forward_chunks(tile *t, const float *x, int c0, int c1)
-{
-    for (int c = c0; c < c1; c++) {
-        const int n_c = chunk_inputs(t, x, c), *rows_c = t->active + chunk_row(t, c);
-        if (n_c == 0) continue;
-        refresh_stale(t, rows_c, 0, n_c);
-        sum_rows(t->chunk_sums + (size_t)c * t->chunk_ld, t->w, t->x_in, rows_c, n_c, t->cols);
-    }
-}
-
-void tile_forward_finish(tile *t, float *y, uint64_t noise_key)
+void tile_forward(tile *t, const float *x, float *y, uint64_t noise_key)
 {
     const int rows = t->rows, cols = t->cols;
+    const int analogue = t->kind != MT_CELL_FLOAT;
+    /* Each thread takes its row chunks through the DAC and the array: y_j = sum over
+     * chunks (in order) of the chunk's active rows x_i W_ij. */
+    #pragma omp parallel if (worth_parallel(t, (long)rows * cols))
+    {
+        int c0, c1;
+        thread_chunks(&c0, &c1);
+        for (int c = c0; c < c1; c++) {
+            const int n_c = chunk_inputs(t, x, c), *rows_c = t->active + chunk_row(t, c);
+            if (n_c == 0) continue;
+            refresh_stale(t, rows_c, 0, n_c);
+            sum_rows(t->chunk_sums + (size_t)c * t->chunk_ld, t->w, t->x_in, rows_c, n_c, cols);
+        }
+    }
     int n = 0;
     memset(y, 0, (size_t)cols * sizeof *y);
     for (int c = 0; c < ROW_CHUNKS; c++) {
@@ -337,26 +331,13 @@ void tile_forward_finish(tile *t, float *y, uint64_t noise_key)
     }
     t->n_active = n;
     int reads = 1;
-    if (t->kind != MT_CELL_FLOAT) {
+    if (analogue) {
         reads = read_outputs(t, y, cols, 1.0f, t->col_tmp, noise_key);
         t->counters.dac_conversions += (uint64_t)rows;
         t->counters.adc_conversions += (uint64_t)cols * (uint64_t)reads;
     }
     t->counters.forward_passes++;
     t->counters.forward_macs += (uint64_t)rows * (uint64_t)cols * (uint64_t)reads;
-}
-
-void tile_forward(tile *t, const float *x, float *y, uint64_t noise_key)
-{
-    /* Each thread takes its row chunks through the DAC and the array: y_j = sum over
-     * chunks (in order) of the chunk's active rows x_i W_ij. */
-    #pragma omp parallel if (tile_parallel(t))
-    {
-        int c0, c1;
-        thread_chunks(&c0, &c1);
-        tile_forward_chunks(t, x, c0, c1);
-    }
-    tile_forward_finish(t, y, noise_key);
 }
 
 void tile_backward(tile *t, const float *e, float *out, uint64_t noise_key)
@@ -410,7 +391,8 @@ void tile_backward(tile *t, const float *e, float *out, uint64_t noise_key)
     t->counters.backward_macs += (uint64_t)(rows - 1) * (uint64_t)cols * (uint64_t)reads;
 }
 
-void tile_update_chunks(tile *t, const float *e, float lr, int c0, int c1, uint64_t *up, uint64_t *down)
+/* The active rows of chunks [c0, c1) of t: their updates, pulses added to *up, *down. */
+static void update_chunks(tile *t, const float *e, float lr, int c0, int c1, uint64_t *up, uint64_t *down)
 {
     const int cols = t->cols;
     for (int c = c0; c < c1; c++) {
@@ -430,32 +412,30 @@ void tile_update_chunks(tile *t, const float *e, float lr, int c0, int c1, uint6
     }
 }
 
-void tile_update_count(tile *t, uint64_t rows, uint64_t up, uint64_t down)
-{
-    t->counters.update_rows += rows;
-    if (t->kind == MT_CELL_2PCM) {
-        t->counters.pcm_set_pulses_update += up + down;
-    } else {
-        t->counters.cap_pulses_up += up;
-        t->counters.cap_pulses_down += down;
-    }
-}
-
 void tile_update_all(tile *const *tiles, const float *const *errors, int n_tiles, float lr)
 {
     enum { MAX_TILES = 16 };
     uint64_t up[MAX_TILES] = {0}, down[MAX_TILES] = {0};
     int parallel = 0;
-    for (int k = 0; k < n_tiles && k < MAX_TILES; k++) parallel |= tile_parallel(tiles[k]);
+    for (int k = 0; k < n_tiles && k < MAX_TILES; k++)
+        parallel |= worth_parallel(tiles[k], (long)tiles[k]->rows * tiles[k]->cols);
     #pragma omp parallel if (parallel) reduction(+ : up[:MAX_TILES], down[:MAX_TILES])
     {
         int c0, c1;
         thread_chunks(&c0, &c1);
         for (int k = 0; k < n_tiles && k < MAX_TILES; k++)
-            tile_update_chunks(tiles[k], errors[k], lr, c0, c1, &up[k], &down[k]);
+            update_chunks(tiles[k], errors[k], lr, c0, c1, &up[k], &down[k]);
     }
-    for (int k = 0; k < n_tiles && k < MAX_TILES; k++)
-        tile_update_count(tiles[k], (uint64_t)tiles[k]->n_active, up[k], down[k]);
+    for (int k = 0; k < n_tiles && k < MAX_TILES; k++) {
+        tile *t = tiles[k];
+        t->counters.update_rows += (uint64_t)t->n_active;
+        if (t->kind == MT_CELL_2PCM) {
+            t->counters.pcm_set_pulses_update += up[k] + down[k];
+        } else {
+            t->counters.cap_pulses_up += up[k];
+            t->counters.cap_pulses_down += down[k];
+        }
+    }
 }
 
 void tile_update(tile *t, const float *e, float lr)

@@ -124,18 +124,6 @@ void tile_update(tile *t, const float *e, float lr);
  * region: a network's layers cost one fork/join per example, not one each. */
 void tile_update_all(tile *const *tiles, const float *const *errors, int n_tiles, float lr);
 
-/* ---- the same steps for a thread team that spans several examples (network.c) ----
- * tile_forward = every thread's tile_forward_chunks, then tile_forward_finish by one
- * thread; tile_update = every thread's tile_update_chunks, then tile_update_count with
- * the summed active rows and pulses.  A thread's chunks come from tile_thread_chunks, the same in every
- * step, so each thread keeps its own rows (tile.c). */
-int tile_parallel(const tile *t);      /* whether t's steps are worth splitting */
-void tile_thread_chunks(int *c0, int *c1);
-void tile_forward_chunks(tile *t, const float *x, int c0, int c1);
-void tile_forward_finish(tile *t, float *y, uint64_t noise_key);
-void tile_update_chunks(tile *t, const float *e, float lr, int c0, int c1, uint64_t *up, uint64_t *down);
-void tile_update_count(tile *t, uint64_t rows, uint64_t up, uint64_t down); /* rows updated */
-
 /* Transfer every cell's capacitor weight into its PCM pair (2pcm3t1c only). */
 void tile_transfer(tile *t);
 

@@ -69,20 +69,15 @@ static int run_once(const mt_params *p, mt_cell_kind kind, const mt_dataset *d, 
         synapses += (long)rows * cols;
     }
     *bytes_per_synapse = (double)mt_network_state_bytes(net) / (double)synapses;
-    /* the training set in order, cycled: example k is image k mod n */
-    long *order = malloc((size_t)(warmup + examples) * sizeof *order);
-    if (!order) {
-        mt_network_free(net);
-        return mt_fail(err, MT_ENOMEM, "out of memory");
-    }
-    for (long k = 0; k < warmup + examples; k++) order[k] = k % d->n;
-    rc = mt_network_train_sequence(net, d->x, d->y, d->dim, order, warmup, p->train.lr, 0, NULL, err);
+    uint64_t k = 0;
+    for (; rc == MT_OK && k < (uint64_t)warmup; k++)
+        rc = mt_network_train_example(net, d->x + (k % (uint64_t)d->n) * d->dim,
+                                      d->y[k % (uint64_t)d->n], p->train.lr, k, NULL, err);
     double t0 = now_s();
-    if (rc == MT_OK)
-        rc = mt_network_train_sequence(net, d->x, d->y, d->dim, order + warmup, examples, p->train.lr,
-                                       (uint64_t)warmup, NULL, err);
+    for (long i = 0; rc == MT_OK && i < examples; i++, k++)
+        rc = mt_network_train_example(net, d->x + (k % (uint64_t)d->n) * d->dim,
+                                      d->y[k % (uint64_t)d->n], p->train.lr, k, NULL, err);
     double t1 = now_s();
-    free(order);
     long right = 0;
     for (long i = 0; rc == MT_OK && i < examples; i++)
         right += mt_network_predict(net, d->x + (i % d->n) * d->dim, (uint64_t)i) == d->y[i % d->n];

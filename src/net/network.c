@@ -137,28 +137,15 @@ static int all_finite(const float *v, int n)
     return 1;
 }
 
-/* The part of an example's step that one thread does: the forward pass (of the first
- * layer only its finish when the team has already summed its chunks: first_summed),
- * the loss and the backward pass.  The predicted class goes to *predicted; returns an
- * error for non-finite values. */
-static int example_serial_part(mt_network *net, const float *x, int label, uint64_t example_index,
-                               int first_summed, int *predicted, mt_error *err)
+int mt_network_train_example(mt_network *net, const float *x, int label, double lr,
+                             uint64_t example_index, int *correct, mt_error *err)
 {
     const int last = net->n_layers - 1;
-    const float *in = x;
-    for (int l = 0; l <= last; l++) {
-        uint64_t key = rng_key(net->params.train.seed, (uint64_t)l, RNG_OUTPUT_NOISE, 2 * example_index);
-        if (l == 0 && first_summed)
-            tile_forward_finish(net->tiles[l], net->pre[l], key);
-        else
-            tile_forward(net->tiles[l], in, net->pre[l], key);
-        if (l < last) {
-            activation_forward(net->params.net.activation, net->pre[l], net->act[l + 1],
-                               net->sizes[l + 1]);
-            in = net->act[l + 1];
-        }
-    }
-    *predicted = softmax(net->pre[last], net->probs, net->sizes[net->n_layers]);
+    const double now = (double)example_index * net->params.train.example_time_s;
+    for (int l = 0; l <= last; l++) tile_set_time(net->tiles[l], example_index, now);
+
+    int predicted = forward(net, x, RNG_OUTPUT_NOISE, 2 * example_index);
+    if (correct) *correct = predicted == label;
     for (int l = 0; l <= last; l++)
         if (!all_finite(net->pre[l], net->sizes[l + 1]))
             return mt_fail(err, MT_ENUMERIC,
@@ -178,93 +165,12 @@ static int example_serial_part(mt_network *net, const float *x, int label, uint6
                            "numerical fault: non-finite error in layer %d at example %llu", l,
                            (unsigned long long)example_index);
     }
+    tile_update_all(net->tiles, (const float *const *)net->err, net->n_layers, (float)lr);
+
+    if (net->kind == MT_CELL_2PCM3T1C &&
+        (example_index + 1) % (uint64_t)net->params.transfer.interval == 0)
+        for (int l = 0; l <= last; l++) tile_transfer(net->tiles[l]);
     return MT_OK;
-}
-
-/* Examples k0 .. k1-1 of a sequence (see mt_network_train_sequence), none of which
- * ends at a transfer, by one thread team.  Only the first layer's forward read and the
- * updates are split (each thread its own row chunks, tile.c); the small remainder of
- * each example runs on one thread between barriers.  A team for the whole run instead
- * of parallel regions per step: four barriers (~0.2 µs each) per example instead of
- * two fork/joins (~1.5 µs each on the 2-vCPU VM, docs/performance.md). */
-static int train_team(mt_network *net, const float *data, const uint8_t *labels, int dim,
-                      const long *order, long k0, long k1, double lr, uint64_t first_index,
-                      long *correct, mt_error *err)
-{
-    const int n_layers = net->n_layers;
-    const int split_first = tile_parallel(net->tiles[0]);
-    int parallel = 0;
-    for (int l = 0; l < n_layers; l++) parallel |= tile_parallel(net->tiles[l]);
-    int rc = MT_OK;
-    long right = 0;
-    uint64_t up[MAX_LAYERS] = {0}, down[MAX_LAYERS] = {0}, rows[MAX_LAYERS] = {0};
-    #pragma omp parallel if (parallel) reduction(+ : up[:MAX_LAYERS], down[:MAX_LAYERS])
-    {
-        int c0, c1;
-        tile_thread_chunks(&c0, &c1);
-        for (long k = k0; k < k1; k++) {
-            const long at = order ? order[k] : k;
-            const float *x = data + (size_t)at * (size_t)dim;
-            const uint64_t example = first_index + (uint64_t)k;
-            /* every thread has finished the previous update: time may move */
-            #pragma omp single
-            {
-                const double now = (double)example * net->params.train.example_time_s;
-                for (int l = 0; l < n_layers; l++) tile_set_time(net->tiles[l], example, now);
-            }
-            if (split_first) {
-                tile_forward_chunks(net->tiles[0], x, c0, c1);
-                #pragma omp barrier
-            }
-            #pragma omp single
-            {
-                int predicted = -1;
-                rc = example_serial_part(net, x, labels[at], example, split_first, &predicted, err);
-                right += predicted == labels[at];
-                for (int l = 0; l < n_layers; l++) rows[l] += (uint64_t)net->tiles[l]->n_active;
-            }
-            if (rc) break; /* every thread sees rc after the single's barrier */
-            for (int l = 0; l < n_layers; l++)
-                tile_update_chunks(net->tiles[l], net->err[l], (float)lr, c0, c1, &up[l], &down[l]);
-            #pragma omp barrier
-        }
-    }
-    for (int l = 0; l < n_layers; l++) tile_update_count(net->tiles[l], rows[l], up[l], down[l]);
-    if (correct) *correct += right;
-    return rc;
-}
-
-int mt_network_train_sequence(mt_network *net, const float *data, const uint8_t *labels, int dim,
-                              const long *order, long n, double lr, uint64_t first_index,
-                              long *correct, mt_error *err)
-{
-    const uint64_t interval = (uint64_t)net->params.transfer.interval;
-    const int transfers = net->kind == MT_CELL_2PCM3T1C;
-    int rc = MT_OK;
-    for (long k = 0; k < n && rc == MT_OK;) {
-        /* run up to the next transfer, which takes the whole team itself */
-        long end = n;
-        if (transfers) {
-            const uint64_t to_transfer = interval - (first_index + (uint64_t)k) % interval;
-            if ((uint64_t)(n - k) >= to_transfer) end = k + (long)to_transfer;
-        }
-        rc = train_team(net, data, labels, dim, order, k, end, lr, first_index, correct, err);
-        if (rc == MT_OK && transfers && (first_index + (uint64_t)end) % interval == 0)
-            for (int l = 0; l < net->n_layers; l++) tile_transfer(net->tiles[l]);
-        k = end;
-    }
-    return rc;
-}
-
-int mt_network_train_example(mt_network *net, const float *x, int label, double lr,
-                             uint64_t example_index, int *correct, mt_error *err)
-{
-    if (label < 0 || label > 255) return mt_fail(err, MT_EINPUT, "label %d out of range", label);
-    const uint8_t y = (uint8_t)label;
-    long right = 0;
-    int rc = mt_network_train_sequence(net, x, &y, net->sizes[0], NULL, 1, lr, example_index, &right, err);
-    if (correct) *correct = right > 0;
-    return rc;
 }
 
 int mt_network_predict(mt_network *net, const float *x, uint64_t eval_key)

@@ -78,8 +78,15 @@ static double accuracy(mt_network *net, const mt_dataset *d, int epoch, int spli
 static int train_segment(mt_network *net, const mt_dataset *train, const long *order, double lr,
                          uint64_t epoch_start, long k0, long k1, long *right, mt_error *err)
 {
-    return mt_network_train_sequence(net, train->x, train->y, train->dim, order + k0, k1 - k0, lr,
-                                     epoch_start + (uint64_t)k0, right, err);
+    for (long k = k0; k < k1; k++) {
+        const float *x = train->x + (size_t)order[k] * train->dim;
+        int correct = 0;
+        int rc = mt_network_train_example(net, x, train->y[order[k]], lr, epoch_start + (uint64_t)k,
+                                          &correct, err);
+        if (rc) return rc;
+        *right += correct;
+    }
+    return MT_OK;
 }
 
 /* A NaN/Inf that reached a weight without reaching an output is still a fault. */

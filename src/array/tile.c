@@ -51,6 +51,16 @@ static int chunk_row(const tile *t, int c)
     return (int)((long)c * t->rows / ROW_CHUNKS);
 }
 
+/* The non-bias rows [*r0, *r1) of this thread's chunks. */
+static void thread_rows(const tile *t, int *r0, int *r1)
+{
+    int c0, c1;
+    thread_chunks(&c0, &c1);
+    const int bias = t->rows - 1;
+    *r0 = chunk_row(t, c0) < bias ? chunk_row(t, c0) : bias;
+    *r1 = chunk_row(t, c1) < bias ? chunk_row(t, c1) : bias;
+}
+
 int tile_create(tile **out, const mt_params *p, mt_cell_kind kind, int rows, int cols, int index,
                 mt_error *err)
 {
@@ -193,7 +203,7 @@ static void refresh_stale(tile *t, const int *rows, int first, int n_rows)
     if (t->kind != MT_CELL_2PCM3T1C) return;
     for (int a = 0; a < n_rows; a++) {
         const int i = rows ? rows[a] : first + a;
-        if (row_is_stale(t, i)) cell_pcm2cap_refresh_row(t, i, 0, t->cols);
+        if (row_is_stale(t, i)) cell_pcm2cap_refresh_row(t, i);
     }
 }
 
@@ -357,30 +367,24 @@ void tile_backward(tile *t, const float *e, float *out, uint64_t noise_key)
         }
         for (int j = 0; j < cols; j++)
             eq[j] = periphery_quantize(e[j] / scale, (float)pp->input_max, pp->dac_bits);
-        #pragma omp parallel if (worth_parallel(t, (long)rows * cols))
-        {
-            int c0, c1;
-            thread_chunks(&c0, &c1);
-            const int r0 = chunk_row(t, c0), r1 = chunk_row(t, c1) < rows - 1 ? chunk_row(t, c1) : rows - 1;
-            refresh_stale(t, NULL, r0, r1 - r0);
-        }
-        mark_synced(t, NULL, rows - 1);
     } else {
         memcpy(eq, e, (size_t)cols * sizeof *eq);
     }
-    /* each out[i] is one thread's sum over all columns: it cannot depend on the split */
-    #pragma omp parallel if ((long)rows * cols > PARALLEL_MIN_FLOAT_SYNAPSES)
+    /* each thread its own rows: re-derive the stale ones (analogue), then each out[i]
+     * as one sum over all columns, so the result cannot depend on the split */
+    #pragma omp parallel if (worth_parallel(t, (long)rows * cols))
     {
-        int c0, c1;
-        thread_chunks(&c0, &c1);
-        const int r1 = chunk_row(t, c1) < rows - 1 ? chunk_row(t, c1) : rows - 1;
-        for (int i = chunk_row(t, c0); i < r1; i++) {
+        int r0, r1;
+        thread_rows(t, &r0, &r1);
+        refresh_stale(t, NULL, r0, r1 - r0);
+        for (int i = r0; i < r1; i++) {
             const float *restrict wr = t->w + (size_t)i * cols;
             float s = 0.0f;
             for (int j = 0; j < cols; j++) s += wr[j] * eq[j];
             out[i] = s;
         }
     }
+    mark_synced(t, NULL, rows - 1);
     int reads = 1;
     if (analogue) {
         reads = read_outputs(t, out, rows - 1, scale, t->row_tmp, noise_key);
@@ -394,7 +398,6 @@ void tile_backward(tile *t, const float *e, float *out, uint64_t noise_key)
 /* The active rows of chunks [c0, c1) of t: their updates, pulses added to *up, *down. */
 static void update_chunks(tile *t, const float *e, float lr, int c0, int c1, uint64_t *up, uint64_t *down)
 {
-    const int cols = t->cols;
     for (int c = c0; c < c1; c++) {
         const int *rows_c = t->active + chunk_row(t, c);
         for (int a = 0; a < t->chunk_active[c]; a++) {
@@ -402,9 +405,9 @@ static void update_chunks(tile *t, const float *e, float lr, int c0, int c1, uin
             const float lr_x = lr * t->x_in[i];
             row_pulses r = {0, 0};
             switch (t->kind) {
-            case MT_CELL_FLOAT: r = cell_float_update_row(t, i, lr_x, e, 0, cols); break;
-            case MT_CELL_2PCM: r = cell_pcm2_update_row(t, i, lr_x, e, 0, cols); break;
-            case MT_CELL_2PCM3T1C: r = cell_pcm2cap_update_row(t, i, lr_x, e, 0, cols); break;
+            case MT_CELL_FLOAT: r = cell_float_update_row(t, i, lr_x, e); break;
+            case MT_CELL_2PCM: r = cell_pcm2_update_row(t, i, lr_x, e); break;
+            case MT_CELL_2PCM3T1C: r = cell_pcm2cap_update_row(t, i, lr_x, e); break;
             }
             *up += r.up;
             *down += r.down;
@@ -416,17 +419,16 @@ void tile_update_all(tile *const *tiles, const float *const *errors, int n_tiles
 {
     enum { MAX_TILES = 16 };
     uint64_t up[MAX_TILES] = {0}, down[MAX_TILES] = {0};
+    if (n_tiles > MAX_TILES) n_tiles = MAX_TILES;
     int parallel = 0;
-    for (int k = 0; k < n_tiles && k < MAX_TILES; k++)
-        parallel |= worth_parallel(tiles[k], (long)tiles[k]->rows * tiles[k]->cols);
+    for (int k = 0; k < n_tiles; k++) parallel |= worth_parallel(tiles[k], (long)tiles[k]->rows * tiles[k]->cols);
     #pragma omp parallel if (parallel) reduction(+ : up[:MAX_TILES], down[:MAX_TILES])
     {
         int c0, c1;
         thread_chunks(&c0, &c1);
-        for (int k = 0; k < n_tiles && k < MAX_TILES; k++)
-            update_chunks(tiles[k], errors[k], lr, c0, c1, &up[k], &down[k]);
+        for (int k = 0; k < n_tiles; k++) update_chunks(tiles[k], errors[k], lr, c0, c1, &up[k], &down[k]);
     }
-    for (int k = 0; k < n_tiles && k < MAX_TILES; k++) {
+    for (int k = 0; k < n_tiles; k++) {
         tile *t = tiles[k];
         t->counters.update_rows += (uint64_t)t->n_active;
         if (t->kind == MT_CELL_2PCM) {

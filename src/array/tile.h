@@ -135,27 +135,25 @@ long tile_find_nonfinite(const tile *t);
 
 /* ---- cell implementations (src/cell/) ---------------------------------------- */
 
-/* Pulses one row update applied, in the device's direction (up = conductance up).
- * The row functions below work on columns [j0, j1) of the row (j0 a multiple of 16):
- * with several threads each owns a block of columns (tile.c). */
+/* Pulses one row update applied, in the device's direction (up = conductance up). */
 typedef struct row_pulses {
     uint64_t up, down;
 } row_pulses;
 
 int cell_float_create(tile *t);
 void cell_float_program(tile *t, const float *w_target);
-row_pulses cell_float_update_row(tile *t, int row, float lr_x, const float *e, int j0, int j1);
+row_pulses cell_float_update_row(tile *t, int row, float lr_x, const float *e);
 
 int cell_pcm2_create(tile *t);
 void cell_pcm2_program(tile *t, const float *w_target);
-row_pulses cell_pcm2_update_row(tile *t, int row, float lr_x, const float *e, int j0, int j1);
+row_pulses cell_pcm2_update_row(tile *t, int row, float lr_x, const float *e);
 void cell_pcm2_read_row(tile *t, int row, float *w);
 
 int cell_pcm2cap_create(tile *t);
 void cell_pcm2cap_program(tile *t, const float *w_target);
 void cell_pcm2cap_set_time(tile *t, double now_s);
-void cell_pcm2cap_refresh_row(tile *t, int row, int j0, int j1);
-row_pulses cell_pcm2cap_update_row(tile *t, int row, float lr_x, const float *e, int j0, int j1);
+void cell_pcm2cap_refresh_row(tile *t, int row); /* the caller records the row as synced */
+row_pulses cell_pcm2cap_update_row(tile *t, int row, float lr_x, const float *e);
 void cell_pcm2cap_transfer(tile *t);
 void cell_pcm2cap_read_row(tile *t, int row, float *w);
 

@@ -17,9 +17,9 @@ void cell_float_program(tile *t, const float *w_target)
     memcpy(t->w, w_target, (size_t)t->rows * (size_t)t->cols * sizeof *t->w);
 }
 
-row_pulses cell_float_update_row(tile *t, int row, float lr_x, const float *e, int j0, int j1)
+row_pulses cell_float_update_row(tile *t, int row, float lr_x, const float *e)
 {
     float *restrict w = t->w + (size_t)row * t->cols;
-    for (int j = j0; j < j1; j++) w[j] += lr_x * e[j];
+    for (int j = 0; j < t->cols; j++) w[j] += lr_x * e[j];
     return (row_pulses){0, 0};
 }

@@ -109,7 +109,7 @@ static void pulse_pair(tile *t, size_t s, int n, int up, row_pulses *r, mt_count
     t->w[s] = (t->g_plus[s] - t->g_minus[s]) / ws;
 }
 
-row_pulses cell_pcm2_update_row(tile *t, int row, float lr_x, const float *e, int j_begin, int j_end)
+row_pulses cell_pcm2_update_row(tile *t, int row, float lr_x, const float *e)
 {
     const int cols = t->cols;
     const float a = lr_x / t->quantum; /* signed pulses per unit error */
@@ -117,8 +117,8 @@ row_pulses cell_pcm2_update_row(tile *t, int row, float lr_x, const float *e, in
     mt_counters c = {0};
     row_pulses r = {0, 0};
     int32_t n[ROUNDING_BLOCK];
-    for (int j0 = j_begin; j0 < j_end; j0 += ROUNDING_BLOCK) {
-        const int len = j_end - j0 < ROUNDING_BLOCK ? j_end - j0 : ROUNDING_BLOCK;
+    for (int j0 = 0; j0 < cols; j0 += ROUNDING_BLOCK) {
+        const int len = cols - j0 < ROUNDING_BLOCK ? cols - j0 : ROUNDING_BLOCK;
         if (!rounding_pulse_counts(a, e + j0, row, j0, len, cols, t->key_rounding, max_pulses, n))
             continue;
         for (int jj = 0; jj < len; jj++)

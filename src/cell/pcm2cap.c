@@ -141,8 +141,7 @@ static float drift_log_now(const tile *t)
     return since > t->pcm.drift_t0_s ? (float)log(since / t->pcm.drift_t0_s) : 0.0f;
 }
 
-/* Weights of columns [j0, j1) of a row into w[j0 .. j1-1]. */
-static void weights_of_row(tile *t, int row, float *restrict w, int j0, int j1)
+static void weights_of_row(tile *t, int row, float *restrict w)
 {
     const int cols = t->cols;
     const float inv_ws = (float)(1.0 / t->params.cell.uS_per_weight);
@@ -155,29 +154,28 @@ static void weights_of_row(tile *t, int row, float *restrict w, int j0, int j1)
     const float v_leak = t->cap.v_leak, decay = (float)t->decay, k = t->cap.k;
     if (drift_log == 0.0f) {
         /* the common case, written to vectorise: g = k (V - V_T)^2 above threshold */
-        for (int j = j0; j < j1; j++) {
+        for (int j = 0; j < cols; j++) {
             float d = v_leak + z[j] * decay - vt[j];
             float g = d > 0.0f ? k * d * d : 0.0f;
             w[j] = (F * (gp[j] - gm[j]) + p * (g - shared[j])) * inv_ws;
         }
         return;
     }
-    for (int j = j0; j < j1; j++) {
+    for (int j = 0; j < cols; j++) {
         size_t s = s0 + (size_t)j;
         float g = cap3t1c_conductance(&t->cap, cap_voltage(t, s), vt[j]);
         w[j] = (pcm_part(t, s, drift_log) + p * (g - shared[j])) * inv_ws;
     }
 }
 
-/* (the caller records the row as synchronised once all its columns are) */
-void cell_pcm2cap_refresh_row(tile *t, int row, int j0, int j1)
+void cell_pcm2cap_refresh_row(tile *t, int row)
 {
-    weights_of_row(t, row, t->w + (size_t)row * t->cols, j0, j1);
+    weights_of_row(t, row, t->w + (size_t)row * t->cols);
 }
 
 void cell_pcm2cap_read_row(tile *t, int row, float *w)
 {
-    weights_of_row(t, row, w, 0, t->cols);
+    weights_of_row(t, row, w);
 }
 
 /* ------------------------------------------------------------------ update */
@@ -268,7 +266,7 @@ static void apply_pulses_exact(tile *t, const pulse_block *b, float a, size_t s0
     }
 }
 
-row_pulses cell_pcm2cap_update_row(tile *t, int row, float lr_x, const float *e, int j_begin, int j_end)
+row_pulses cell_pcm2cap_update_row(tile *t, int row, float lr_x, const float *e)
 {
     const int cols = t->cols;
     const float p = (float)t->polarity;
@@ -277,8 +275,8 @@ row_pulses cell_pcm2cap_update_row(tile *t, int row, float lr_x, const float *e,
     const int count_stats = t->pulse_total && t->example < t->pulse_window_end;
     row_pulses r = {0, 0};
     int32_t n_block[ROUNDING_BLOCK];
-    for (int j0 = j_begin; j0 < j_end; j0 += ROUNDING_BLOCK) {
-        const int len = j_end - j0 < ROUNDING_BLOCK ? j_end - j0 : ROUNDING_BLOCK;
+    for (int j0 = 0; j0 < cols; j0 += ROUNDING_BLOCK) {
+        const int len = cols - j0 < ROUNDING_BLOCK ? cols - j0 : ROUNDING_BLOCK;
         if (!rounding_pulse_counts(a, e + j0, row, j0, len, cols, t->key_rounding, max_pulses, n_block))
             continue;
         for (int k0 = 0; k0 < len; k0 += PULSE_GROUP) {

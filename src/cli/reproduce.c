@@ -46,7 +46,6 @@ static const char *const reproduce_help =
     "exit status: 0 done (a dataset whose data is missing is skipped, not an error),\n"
     "2 bad option or no dataset available, 3 output not writable.\n";
 
-/* A whole number in [lo, hi], or a usage error naming the option. */
 enum { MAX_SETS = 64 };
 
 int cmd_reproduce(int argc, char **argv)

@@ -67,16 +67,17 @@ static inline float rng_uniform_f(uint64_t key, uint64_t index)
     return (float)(int32_t)(rng_bits(key, index) >> 40) * 0x1p-24f;
 }
 
-/* Uniform in (0, 1) with 53 bits: never exactly 0, so log() is safe. */
-static inline double rng_uniform(uint64_t key, uint64_t index)
-{
-    return ((double)(rng_bits(key, index) >> 11) + 0.5) * 0x1p-53;
-}
-
-/* Uniform in (0, 1) from 64 bits already drawn (53 of them). */
+/* Uniform in (0, 1) from 64 bits already drawn (53 of them): never exactly 0, so
+ * log() is safe. */
 static inline double rng_open01(uint64_t bits)
 {
     return ((double)(bits >> 11) + 0.5) * 0x1p-53;
+}
+
+/* Uniform in (0, 1) with 53 bits: draw number `index` of stream `key`. */
+static inline double rng_uniform(uint64_t key, uint64_t index)
+{
+    return rng_open01(rng_bits(key, index));
 }
 
 /* Next 64 bits of a draw that needs more than one: a rejection step continues the

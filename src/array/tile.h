@@ -21,10 +21,12 @@
 #include "device/pcm.h"
 #include "memtrain.h"
 
-/* Rows are split into this many chunks of consecutive rows, the unit of work of each
- * thread (tile.c): a forward read adds the chunks' sums in order, so its result does
- * not depend on the thread count (up to ROW_CHUNKS threads share the work). */
+/* Rows are split into this many chunks, the unit of work of each thread (tile.c): a
+ * forward read adds the chunks' sums in order, so its result does not depend on the
+ * thread count (up to ROW_CHUNKS threads share the work).  Chunk c holds the blocks of
+ * ROW_BLOCK consecutive rows numbered c, c + ROW_CHUNKS, c + 2 ROW_CHUNKS, ... */
 #define ROW_CHUNKS 8
+#define ROW_BLOCK 32
 
 typedef struct tile {
     int rows, cols;             /* rows = inputs + 1 (bias) */
@@ -66,7 +68,9 @@ typedef struct tile {
     /* ---- per-example scratch (no allocation in the training loop) ---- */
     float *x_in;                /* rows: inputs as the array saw them (after the DAC) */
     int *active;                /* rows with x_in != 0: those of row chunk c (tile.c),
-                                   chunk_active[c] of them, from active[first row of c] */
+                                   in row order, chunk_active[c] of them, from
+                                   active[c * chunk_cap] on */
+    int chunk_cap;              /* most rows a chunk holds (bias included) */
     int chunk_active[ROW_CHUNKS];
     int n_active;               /* in all */
     float *col_tmp;             /* cols */

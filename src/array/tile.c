@@ -202,28 +202,19 @@ void tile_set_time(tile *t, uint64_t example, double now_s)
 
 /* Leaked weights are re-derived per row when a read finds them older than
  * train.leak_sync_examples: the stale rows among rows[0..n_rows-1] (rows = NULL: rows
- * first .. first+n_rows-1).  mark_synced records the rows once every thread has
- * refreshed its own. */
-static int row_is_stale(const tile *t, int i)
-{
-    return t->example - t->row_sync_example[i] >= (uint64_t)t->params.train.leak_sync_examples;
-}
-
+ * first .. first+n_rows-1).  Only the thread that owns a row reads or writes its
+ * record. */
 static void refresh_stale(tile *t, const int *rows, int first, int n_rows)
 {
     if (t->kind != MT_CELL_2PCM3T1C) return;
+    const uint64_t example = t->example, sync = (uint64_t)t->params.train.leak_sync_examples;
+    uint64_t *restrict synced = t->row_sync_example;
     for (int a = 0; a < n_rows; a++) {
         const int i = rows ? rows[a] : first + a;
-        if (row_is_stale(t, i)) cell_pcm2cap_refresh_row(t, i);
-    }
-}
-
-static void mark_synced(tile *t, const int *rows, int n_rows)
-{
-    if (t->kind != MT_CELL_2PCM3T1C) return;
-    for (int a = 0; a < n_rows; a++) {
-        const int i = rows ? rows[a] : a;
-        if (row_is_stale(t, i)) t->row_sync_example[i] = t->example;
+        if (example - synced[i] >= sync) {
+            cell_pcm2cap_refresh_row(t, i);
+            synced[i] = example;
+        }
     }
 }
 
@@ -350,7 +341,6 @@ void tile_forward(tile *t, const float *x, float *y, uint64_t noise_key)
     for (int c = 0; c < ROW_CHUNKS; c++) {
         const int n_c = t->chunk_active[c];
         if (n_c == 0) continue;
-        mark_synced(t, chunk_list(t, c), n_c);
         add_into(y, t->chunk_sums + (size_t)c * t->chunk_ld, cols);
         n += n_c;
     }
@@ -402,7 +392,6 @@ void tile_backward(tile *t, const float *e, float *out, uint64_t noise_key)
                 }
             }
     }
-    mark_synced(t, NULL, rows - 1);
     int reads = 1;
     if (analogue) {
         reads = read_outputs(t, out, rows - 1, scale, t->row_tmp, noise_key);

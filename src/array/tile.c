@@ -69,6 +69,15 @@ static int *chunk_list(const tile *t, int c)
     return t->active + (size_t)c * (size_t)t->chunk_cap;
 }
 
+void *tile_alloc_lines(size_t count, size_t size)
+{
+    if (size && count > SIZE_MAX / size - CACHE_LINE) return NULL;
+    const size_t bytes = (count * size + CACHE_LINE - 1) / CACHE_LINE * CACHE_LINE;
+    void *p = aligned_alloc(CACHE_LINE, bytes ? bytes : CACHE_LINE);
+    if (p) memset(p, 0, bytes);
+    return p;
+}
+
 int tile_create(tile **out, const mt_params *p, mt_cell_kind kind, int rows, int cols, int index,
                 mt_error *err)
 {
@@ -83,20 +92,23 @@ int tile_create(tile **out, const mt_params *p, mt_cell_kind kind, int rows, int
     t->seed = p->train.seed;
     t->polarity = 1;
     size_t n = (size_t)rows * (size_t)cols;
-    t->w = calloc(n, sizeof *t->w);
-    t->x_in = calloc((size_t)rows, sizeof *t->x_in);
+    t->w = tile_alloc_lines(n, sizeof *t->w);
+    t->x_in = tile_alloc_lines((size_t)rows, sizeof *t->x_in);
     /* each chunk's list: its blocks' rows and the bias row */
     t->chunk_cap = (rows + ROW_BLOCK * ROW_CHUNKS - 1) / (ROW_BLOCK * ROW_CHUNKS) * ROW_BLOCK + 1;
-    t->active = calloc((size_t)ROW_CHUNKS * (size_t)t->chunk_cap, sizeof *t->active);
+    t->chunk_cap = (t->chunk_cap + CHUNK_COUNT_STRIDE - 1) / CHUNK_COUNT_STRIDE * CHUNK_COUNT_STRIDE;
+    t->active = tile_alloc_lines((size_t)ROW_CHUNKS * (size_t)t->chunk_cap, sizeof *t->active);
+    t->chunk_active = tile_alloc_lines((size_t)ROW_CHUNKS * CHUNK_COUNT_STRIDE, sizeof *t->chunk_active);
     t->row_tmp = calloc((size_t)rows, sizeof *t->row_tmp);
     t->col_tmp = calloc((size_t)cols, sizeof *t->col_tmp);
     /* chunk sums on their own cache lines: written by different threads */
     t->chunk_ld = (size_t)(cols + 15) & ~(size_t)15;
     t->chunk_sums = aligned_alloc(64, (size_t)ROW_CHUNKS * t->chunk_ld * sizeof *t->chunk_sums);
-    int rc = (t->w && t->x_in && t->active && t->row_tmp && t->col_tmp && t->chunk_sums) ? MT_OK : MT_ENOMEM;
+    int rc = (t->w && t->x_in && t->active && t->chunk_active && t->row_tmp && t->col_tmp && t->chunk_sums)
+                 ? MT_OK : MT_ENOMEM;
     if (rc == MT_OK && p->train.pulse_stats && kind != MT_CELL_FLOAT) {
-        t->pulse_total = calloc(n, sizeof *t->pulse_total);
-        t->pulse_net = calloc(n, sizeof *t->pulse_net);
+        t->pulse_total = tile_alloc_lines(n, sizeof *t->pulse_total);
+        t->pulse_net = tile_alloc_lines(n, sizeof *t->pulse_net);
         t->pulse_window_end = (uint64_t)p->train.pulse_window;
         if (!t->pulse_total || !t->pulse_net) rc = MT_ENOMEM;
     }
@@ -151,7 +163,7 @@ size_t tile_state_bytes(const tile *t)
     /* per-example scratch, allocated for every kind (tile_create) */
     const size_t rows = (size_t)t->rows, cols = (size_t)t->cols;
     b += rows * (sizeof *t->x_in + sizeof *t->row_tmp) + cols * sizeof *t->col_tmp +
-         (size_t)ROW_CHUNKS * (size_t)t->chunk_cap * sizeof *t->active +
+         (size_t)ROW_CHUNKS * ((size_t)t->chunk_cap + CHUNK_COUNT_STRIDE) * sizeof *t->active +
          ROW_CHUNKS * t->chunk_ld * sizeof *t->chunk_sums;
     return b;
 }
@@ -172,6 +184,7 @@ void tile_free(tile *t)
     free(t->row_sync_example);
     free(t->x_in);
     free(t->active);
+    free(t->chunk_active);
     free(t->col_tmp);
     free(t->row_tmp);
     free(t->chunk_sums);
@@ -342,7 +355,7 @@ static int chunk_inputs(tile *t, const float *x, int c)
         x_in[bias] = 1.0f;
         active[n++] = bias;
     }
-    t->chunk_active[c] = n;
+    t->chunk_active[c * CHUNK_COUNT_STRIDE] = n;
     return n;
 }
 
@@ -371,7 +384,7 @@ void tile_forward(tile *t, const float *x, float *y, uint64_t noise_key)
     int n = 0;
     memset(y, 0, (size_t)cols * sizeof *y);
     for (int c = 0; c < ROW_CHUNKS; c++) {
-        const int n_c = t->chunk_active[c];
+        const int n_c = t->chunk_active[c * CHUNK_COUNT_STRIDE];
         if (n_c == 0) continue;
         add_into(y, t->chunk_sums + (size_t)c * t->chunk_ld, cols);
         n += n_c;
@@ -435,7 +448,7 @@ static void update_chunks(tile *t, const float *e, float lr, int first, int step
 {
     for (int c = first; c < ROW_CHUNKS; c += step) {
         const int *rows_c = chunk_list(t, c);
-        for (int a = 0; a < t->chunk_active[c]; a++) {
+        for (int a = 0; a < t->chunk_active[c * CHUNK_COUNT_STRIDE]; a++) {
             const int i = rows_c[a];
             const float lr_x = lr * t->x_in[i];
             row_pulses r = {0, 0};

@@ -28,6 +28,11 @@
 #define ROW_CHUNKS 8
 #define ROW_BLOCK 32
 
+/* Per-row state arrays start on a cache line (tile_alloc_lines): a block of ROW_BLOCK
+ * rows is then 128 x cols bytes of floats, whole lines, so two threads never write
+ * the same line. */
+#define CACHE_LINE 64
+
 typedef struct tile {
     int rows, cols;             /* rows = inputs + 1 (bias) */
     int index;                  /* position in the network; part of every random key */
@@ -71,7 +76,7 @@ typedef struct tile {
                                    in row order, chunk_active[c] of them, from
                                    active[c * chunk_cap] on */
     int chunk_cap;              /* most rows a chunk holds (bias included) */
-    int chunk_active[ROW_CHUNKS];
+    int *chunk_active;          /* chunk c's count at [c * CHUNK_COUNT_STRIDE]: one line each */
     int n_active;               /* in all */
     float *col_tmp;             /* cols */
     float *chunk_sums;          /* ROW_CHUNKS x chunk_ld: each chunk's part of a forward read */
@@ -83,6 +88,13 @@ typedef struct tile {
     uint64_t pulse_window_end;        /* examples counted: [0, pulse_window_end) */
     mt_counters counters;
 } tile;
+
+/* count zeroed elements of `size` bytes starting on a cache line (NULL if out of
+ * memory); free with free(). */
+void *tile_alloc_lines(size_t count, size_t size);
+
+/* Ints between two chunks' counts in chunk_active: one cache line. */
+#define CHUNK_COUNT_STRIDE (CACHE_LINE / (int)sizeof(int))
 
 /* Allocate a tile of `kind` and draw its devices.  Weights start at zero until
  * tile_program_weights.  Returns MT_ENOMEM on allocation failure. */

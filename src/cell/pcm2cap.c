@@ -44,13 +44,13 @@ int cell_pcm2cap_create(tile *t)
     if (rc) return rc;
     const size_t n = (size_t)t->rows * (size_t)t->cols;
     const int cols = t->cols;
-    t->cap_z = malloc(n * sizeof *t->cap_z);
-    t->cap_vt = malloc(n * sizeof *t->cap_vt);
-    t->cap_dv_up = malloc(n * sizeof *t->cap_dv_up);
-    t->cap_dv_down = malloc(n * sizeof *t->cap_dv_down);
+    t->cap_z = tile_alloc_lines(n, sizeof *t->cap_z);
+    t->cap_vt = tile_alloc_lines(n, sizeof *t->cap_vt);
+    t->cap_dv_up = tile_alloc_lines(n, sizeof *t->cap_dv_up);
+    t->cap_dv_down = tile_alloc_lines(n, sizeof *t->cap_dv_down);
     t->shared_vt = malloc((size_t)cols * sizeof *t->shared_vt);
     t->shared_g = malloc((size_t)cols * sizeof *t->shared_g);
-    t->row_sync_example = calloc((size_t)t->rows, sizeof *t->row_sync_example);
+    t->row_sync_example = tile_alloc_lines((size_t)t->rows, sizeof *t->row_sync_example);
     if (!t->cap_z || !t->cap_vt || !t->cap_dv_up || !t->cap_dv_down || !t->shared_vt ||
         !t->shared_g || !t->row_sync_example)
         return MT_ENOMEM;

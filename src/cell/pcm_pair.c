@@ -57,9 +57,9 @@ pair_program_result pcm_pair_program(const pcm_model *m, float *g_plus, float *g
 int pcm_pair_array_create(tile *t)
 {
     size_t n = (size_t)t->rows * (size_t)t->cols;
-    t->g_plus = calloc(n, sizeof *t->g_plus);
-    t->g_minus = calloc(n, sizeof *t->g_minus);
-    t->stuck = calloc(n, sizeof *t->stuck);
+    t->g_plus = tile_alloc_lines(n, sizeof *t->g_plus);
+    t->g_minus = tile_alloc_lines(n, sizeof *t->g_minus);
+    t->stuck = tile_alloc_lines(n, sizeof *t->stuck);
     if (!t->g_plus || !t->g_minus || !t->stuck)
         return MT_ENOMEM;
     pcm_model_init(&t->pcm, &t->params.pcm, t->params.cell.variability);

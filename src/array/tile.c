@@ -24,6 +24,20 @@ static int worth_parallel(const tile *t, long synapses)
     return synapses > (t->kind == MT_CELL_FLOAT ? PARALLEL_MIN_FLOAT_SYNAPSES : PARALLEL_MIN_ANALOGUE_SYNAPSES);
 }
 
+/* Whether a parallel region here would get more than one thread.  Steps that would
+ * not are called directly, not through a region with an if clause: libgomp builds
+ * and frees a one-thread team for every such region (a malloc and a free per step,
+ * ~1 % of a 1-thread run in `perf`), and the network and its twin train side by
+ * side in a parallel region of their own, where nested regions get one thread. */
+static int can_fork(void)
+{
+#ifdef _OPENMP
+    return omp_get_max_threads() > 1 && omp_get_active_level() < omp_get_max_active_levels();
+#else
+    return 0;
+#endif
+}
+
 /* Threads split a tile by rows, in ROW_CHUNKS fixed chunks (tile.h), dealt out in
  * turn: thread tid of nth owns chunks tid, tid + nth, ... in every step of an example
  * (refresh, forward read, backward read, update), so each thread keeps working on the
@@ -38,7 +52,7 @@ static int worth_parallel(const tile *t, long synapses)
  * forward read sums each chunk's rows and then the chunks in order, the same whatever
  * the thread count, and every random draw is keyed by synapse, so results do not
  * depend on the split. */
-static void thread_chunks(int *first, int *step)
+static void thread_chunks(int *first, int *step) /* inside a step's own parallel region */
 {
     int nth = 1, tid = 0;
 #ifdef _OPENMP
@@ -359,27 +373,39 @@ static int chunk_inputs(tile *t, const float *x, int c)
     return n;
 }
 
+/* Row chunks first, first + step, ... of a forward read: through the DAC and the array, each
+ * chunk's active rows x_i W_ij summed into its chunk_sums. */
+static void forward_chunks(tile *t, const float *x, int first, int step)
+{
+    const int rows = t->rows, cols = t->cols;
+    int i0, i1;
+    /* A new example's inputs are usually not in cache, and a thread's blocks are too
+     * short for the hardware prefetcher: ask for all of them at once. */
+    for (int c = first; c < ROW_CHUNKS; c += step)
+        for (int b = 0; chunk_block(c, b, rows - 1, &i0, &i1); b++)
+            for (int i = i0; i < i1; i += 16) __builtin_prefetch(x + i);
+    for (int c = first; c < ROW_CHUNKS; c += step) {
+        const int n_c = chunk_inputs(t, x, c), *rows_c = chunk_list(t, c);
+        if (n_c == 0) continue;
+        refresh_stale(t, rows_c, 0, n_c);
+        sum_rows(t->chunk_sums + (size_t)c * t->chunk_ld, t->w, t->x_in, rows_c, n_c, cols);
+    }
+}
+
 void tile_forward(tile *t, const float *x, float *y, uint64_t noise_key)
 {
     const int rows = t->rows, cols = t->cols;
     const int analogue = t->kind != MT_CELL_FLOAT;
-    /* Each thread takes its row chunks through the DAC and the array: y_j = sum over
-     * chunks (in order) of the chunk's active rows x_i W_ij. */
-    #pragma omp parallel if (worth_parallel(t, (long)rows * cols))
-    {
-        int first, step, i0, i1;
-        thread_chunks(&first, &step);
-        /* A new example's inputs are usually not in cache, and a thread's blocks are
-         * too short for the hardware prefetcher: ask for all of them at once. */
-        for (int c = first; c < ROW_CHUNKS; c += step)
-            for (int b = 0; chunk_block(c, b, rows - 1, &i0, &i1); b++)
-                for (int i = i0; i < i1; i += 16) __builtin_prefetch(x + i);
-        for (int c = first; c < ROW_CHUNKS; c += step) {
-            const int n_c = chunk_inputs(t, x, c), *rows_c = chunk_list(t, c);
-            if (n_c == 0) continue;
-            refresh_stale(t, rows_c, 0, n_c);
-            sum_rows(t->chunk_sums + (size_t)c * t->chunk_ld, t->w, t->x_in, rows_c, n_c, cols);
+    /* y_j = sum over chunks (in order) of the chunk's active rows x_i W_ij */
+    if (worth_parallel(t, (long)rows * cols) && can_fork()) {
+        #pragma omp parallel
+        {
+            int first, step;
+            thread_chunks(&first, &step);
+            forward_chunks(t, x, first, step);
         }
+    } else {
+        forward_chunks(t, x, 0, 1);
     }
     int n = 0;
     memset(y, 0, (size_t)cols * sizeof *y);
@@ -398,6 +424,18 @@ void tile_forward(tile *t, const float *x, float *y, uint64_t noise_key)
     }
     t->counters.forward_passes++;
     t->counters.forward_macs += (uint64_t)rows * (uint64_t)cols * (uint64_t)reads;
+}
+
+/* Rows of chunks first, first + step, ... of a transpose read: re-derive the stale ones (analogue), then
+ * each out[i] as one sum over all columns, so the result cannot depend on the split. */
+static void backward_chunks(tile *t, const float *eq, float *out, int first, int step)
+{
+    int i0, i1;
+    for (int c = first; c < ROW_CHUNKS; c += step)
+        for (int b = 0; chunk_block(c, b, t->rows - 1, &i0, &i1); b++) {
+            refresh_stale(t, NULL, i0, i1 - i0);
+            dot_rows(out, t->w, eq, i0, i1, t->cols);
+        }
 }
 
 void tile_backward(tile *t, const float *e, float *out, uint64_t noise_key)
@@ -420,17 +458,15 @@ void tile_backward(tile *t, const float *e, float *out, uint64_t noise_key)
     } else {
         memcpy(eq, e, (size_t)cols * sizeof *eq);
     }
-    /* each thread its own rows: re-derive the stale ones (analogue), then each out[i]
-     * as one sum over all columns, so the result cannot depend on the split */
-    #pragma omp parallel if (worth_parallel(t, (long)rows * cols))
-    {
-        int first, step, i0, i1;
-        thread_chunks(&first, &step);
-        for (int c = first; c < ROW_CHUNKS; c += step)
-            for (int b = 0; chunk_block(c, b, rows - 1, &i0, &i1); b++) {
-                refresh_stale(t, NULL, i0, i1 - i0);
-                dot_rows(out, t->w, eq, i0, i1, cols);
-            }
+    if (worth_parallel(t, (long)rows * cols) && can_fork()) {
+        #pragma omp parallel
+        {
+            int first, step;
+            thread_chunks(&first, &step);
+            backward_chunks(t, eq, out, first, step);
+        }
+    } else {
+        backward_chunks(t, eq, out, 0, 1);
     }
     int reads = 1;
     if (analogue) {
@@ -463,6 +499,13 @@ static void update_chunks(tile *t, const float *e, float lr, int first, int step
     }
 }
 
+/* Chunks first, first + step, ... of every tile's update. */
+static void update_tiles(tile *const *tiles, const float *const *errors, int n_tiles, float lr,
+                         int first, int step, uint64_t *up, uint64_t *down)
+{
+    for (int k = 0; k < n_tiles; k++) update_chunks(tiles[k], errors[k], lr, first, step, &up[k], &down[k]);
+}
+
 void tile_update_all(tile *const *tiles, const float *const *errors, int n_tiles, float lr)
 {
     enum { MAX_TILES = 16 };
@@ -470,11 +513,15 @@ void tile_update_all(tile *const *tiles, const float *const *errors, int n_tiles
     if (n_tiles > MAX_TILES) n_tiles = MAX_TILES;
     int parallel = 0;
     for (int k = 0; k < n_tiles; k++) parallel |= worth_parallel(tiles[k], (long)tiles[k]->rows * tiles[k]->cols);
-    #pragma omp parallel if (parallel) reduction(+ : up[:MAX_TILES], down[:MAX_TILES])
-    {
-        int first, step;
-        thread_chunks(&first, &step);
-        for (int k = 0; k < n_tiles; k++) update_chunks(tiles[k], errors[k], lr, first, step, &up[k], &down[k]);
+    if (parallel && can_fork()) {
+        #pragma omp parallel reduction(+ : up[:MAX_TILES], down[:MAX_TILES])
+        {
+            int first, step;
+            thread_chunks(&first, &step);
+            update_tiles(tiles, errors, n_tiles, lr, first, step, up, down);
+        }
+    } else {
+        update_tiles(tiles, errors, n_tiles, lr, 0, 1, up, down);
     }
     for (int k = 0; k < n_tiles; k++) {
         tile *t = tiles[k];

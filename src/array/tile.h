@@ -169,7 +169,9 @@ int cell_pcm2cap_create(tile *t);
 void cell_pcm2cap_program(tile *t, const float *w_target);
 void cell_pcm2cap_set_time(tile *t, double now_s);
 void cell_pcm2cap_refresh_row(tile *t, int row); /* the caller records the row as synced */
-row_pulses cell_pcm2cap_update_row(tile *t, int row, float lr_x, const float *e);
+/* The update of rows[0..n_rows) (increasing, owned by the calling thread), row i with
+ * lr * x_in[i]. */
+row_pulses cell_pcm2cap_update_rows(tile *t, const int *rows, int n_rows, float lr, const float *e);
 void cell_pcm2cap_transfer(tile *t);
 void cell_pcm2cap_read_row(tile *t, int row, float *w);
 

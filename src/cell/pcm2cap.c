@@ -29,6 +29,7 @@
  * train.leak_sync_examples (and exactly at every transfer). */
 #include <math.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "array/rounding.h"
 #include "array/tile.h"
@@ -185,10 +186,11 @@ void cell_pcm2cap_read_row(tile *t, int row, float *w)
  * pulses touch a few groups rather than the whole row. */
 #define PULSE_GROUP 16
 
-/* The state a block of one row's update reads and writes (arrays start at the block). */
+/* The state a group of consecutive synapses' update reads and writes (arrays start at
+ * the group). */
 typedef struct pulse_block {
     const int32_t *n;                 /* pulse counts */
-    const float *e;                   /* errors of the block's columns */
+    const float *ae;                  /* requested changes a e_j: their sign is the direction */
     float *z, *w;                     /* capacitor state (leak frame), cached weight */
     const float *vt, *dv_up, *dv_down;/* device parameters */
     int len;
@@ -199,7 +201,7 @@ typedef struct pulse_block {
  * for the vectoriser: every lane is computed and lanes with n = 0 leave their state
  * untouched by select, so a block costs the same whatever its pulses.  The equations
  * are cap3t1c_pulse's (tests/test_tile.c checks they agree). */
-static inline void apply_pulses(const tile *t, float a, const pulse_block *b, int len)
+static inline void apply_pulses(const tile *t, const pulse_block *b, int len)
 {
     const cap3t1c_model *m = &t->cap;
     const float p = (float)t->polarity;
@@ -211,12 +213,12 @@ static inline void apply_pulses(const tile *t, float a, const pulse_block *b, in
     const float k = m->k, lambda = m->lambda > 1e-6f ? m->lambda : 1e-6f, inv_lambda = 1.0f / lambda;
     const float sigma = m->pulse_noise_rel;
     const int32_t *restrict n = b->n;
-    const float *restrict e = b->e, *restrict vt = b->vt;
+    const float *restrict ae = b->ae, *restrict vt = b->vt;
     const float *restrict dv_up = b->dv_up, *restrict dv_down = b->dv_down;
     float *restrict z = b->z, *restrict w = b->w;
     for (int j = 0; j < len; j++) {
         const int32_t nj = n[j];
-        const int up = a * e[j] > 0.0f;
+        const int up = ae[j] > 0.0f;
         const float v = v_leak + z[j] * decay;
         const float d_old = v - vt[j];
         const float g_old = d_old > 0.0f ? k * d_old * d_old : 0.0f;
@@ -247,7 +249,7 @@ static inline void apply_pulses(const tile *t, float a, const pulse_block *b, in
 
 /* The device function itself, pulse train by pulse train: for trains too long for
  * apply_pulses's series. */
-static void apply_pulses_exact(tile *t, const pulse_block *b, float a, size_t s0)
+static void apply_pulses_exact(tile *t, const pulse_block *b, size_t s0)
 {
     const cap3t1c_model *m = &t->cap;
     const float p = (float)t->polarity;
@@ -258,7 +260,7 @@ static void apply_pulses_exact(tile *t, const pulse_block *b, float a, size_t s0
         const float v = m->v_leak + b->z[jj] * (float)t->decay;
         const float g_old = cap3t1c_conductance(m, v, b->vt[jj]);
         const float noise = m->pulse_noise_rel > 0.0f ? rng_normal_fast(t->key_pulse_noise, s) : 0.0f;
-        const int up = a * b->e[jj] > 0.0f;
+        const int up = b->ae[jj] > 0.0f;
         const float v_new = cap3t1c_pulse(m, v, up ? b->dv_up[jj] : -b->dv_down[jj], nj, noise);
         b->z[jj] = (v_new - m->v_leak) * (float)t->inv_decay;
         b->w[jj] += p * (cap3t1c_conductance(m, v_new, b->vt[jj]) - g_old) *
@@ -266,48 +268,116 @@ static void apply_pulses_exact(tile *t, const pulse_block *b, float a, size_t s0
     }
 }
 
-row_pulses cell_pcm2cap_update_row(tile *t, int row, float lr_x, const float *e)
+/* Pulse counts n[0..len) and requested changes ae[0..len) of the synapses s0 .. s0+len-1
+ * (consecutive in memory, in rows the calling thread owns): the device equations on each
+ * group of PULSE_GROUP of them in which any fires.  Returns the pulses sent. */
+static row_pulses apply_range(tile *t, size_t s0, const int32_t *n, const float *ae, int len)
 {
-    const int cols = t->cols;
     const float p = (float)t->polarity;
-    const float a = lr_x * p / t->quantum; /* up pulses per unit error */
-    const float max_pulses = (float)t->params.cell.max_pulses_per_update;
     const int count_stats = t->pulse_total && t->example < t->pulse_window_end;
     row_pulses r = {0, 0};
+    for (int k0 = 0; k0 < len; k0 += PULSE_GROUP) {
+        const int glen = len - k0 < PULSE_GROUP ? len - k0 : PULSE_GROUP;
+        const int32_t *g = n + k0;
+        int32_t any = 0;
+        for (int jj = 0; jj < glen; jj++) any |= g[jj];
+        if (!any) continue;
+        const size_t s = s0 + (size_t)k0;
+        const pulse_block b = {g, ae + k0, t->cap_z + s, t->w + s, t->cap_vt + s,
+                               t->cap_dv_up + s, t->cap_dv_down + s, glen,
+                               /* draw index s of a key: rng_bits(key, s) = mix64(key + (s + 1) G) */
+                               t->key_pulse_noise + (s + 1) * RNG_GOLDEN};
+        if (!t->dense_pulses_exact) apply_pulses_exact(t, &b, s);
+        else if (glen == PULSE_GROUP) apply_pulses(t, &b, PULSE_GROUP);
+        else apply_pulses(t, &b, glen);
+        for (int jj = 0; jj < glen; jj++) {
+            const uint64_t nj = (uint64_t)g[jj];
+            const int up = ae[k0 + jj] > 0.0f;
+            r.up += up ? nj : 0;
+            r.down += up ? 0 : nj;
+        }
+        if (count_stats)
+            for (int jj = 0; jj < glen; jj++) {
+                const int nj = g[jj];
+                /* net counts in the weight's direction, whatever the polarity */
+                t->pulse_total[s + (size_t)jj] += nj;
+                t->pulse_net[s + (size_t)jj] += ((ae[k0 + jj] > 0.0f) == (p > 0.0f)) ? nj : -nj;
+            }
+    }
+    return r;
+}
+
+/* One row's update: pulse counts block by block, then the device equations where any
+ * synapse fires. */
+static row_pulses update_row(tile *t, int row, float lr_x, const float *e)
+{
+    const int cols = t->cols;
+    const float a = lr_x * (float)t->polarity / t->quantum; /* up pulses per unit error */
+    const float max_pulses = (float)t->params.cell.max_pulses_per_update;
+    row_pulses r = {0, 0};
     int32_t n_block[ROUNDING_BLOCK];
+    float ae[ROUNDING_BLOCK];
     for (int j0 = 0; j0 < cols; j0 += ROUNDING_BLOCK) {
         const int len = cols - j0 < ROUNDING_BLOCK ? cols - j0 : ROUNDING_BLOCK;
         if (!rounding_pulse_counts(a, e + j0, row, j0, len, cols, t->key_rounding, max_pulses, n_block))
             continue;
-        for (int k0 = 0; k0 < len; k0 += PULSE_GROUP) {
-            const int glen = len - k0 < PULSE_GROUP ? len - k0 : PULSE_GROUP;
-            const int32_t *n = n_block + k0;
-            int32_t any = 0;
-            for (int jj = 0; jj < glen; jj++) any |= n[jj];
-            if (!any) continue;
-            const size_t s0 = (size_t)row * cols + (size_t)(j0 + k0);
-            const pulse_block b = {n, e + j0 + k0, t->cap_z + s0, t->w + s0, t->cap_vt + s0,
-                                   t->cap_dv_up + s0, t->cap_dv_down + s0, glen,
-                                   /* draw index s of a key: rng_bits(key, s) = mix64(key + (s + 1) G) */
-                                   t->key_pulse_noise + (s0 + 1) * RNG_GOLDEN};
-            if (!t->dense_pulses_exact) apply_pulses_exact(t, &b, a, s0);
-            else if (glen == PULSE_GROUP) apply_pulses(t, a, &b, PULSE_GROUP);
-            else apply_pulses(t, a, &b, glen);
-            for (int jj = 0; jj < glen; jj++) {
-                const uint64_t nj = (uint64_t)n[jj];
-                const int up = a * e[j0 + k0 + jj] > 0.0f;
-                r.up += up ? nj : 0;
-                r.down += up ? 0 : nj;
-            }
-            if (count_stats)
-                for (int jj = 0; jj < glen; jj++) {
-                    const int nj = n[jj];
-                    const size_t s = s0 + (size_t)jj;
-                    /* net counts in the weight's direction, whatever the polarity */
-                    t->pulse_total[s] += nj;
-                    t->pulse_net[s] += ((a * e[j0 + k0 + jj] > 0.0f) == (p > 0.0f)) ? nj : -nj;
-                }
+        for (int j = 0; j < len; j++) ae[j] = a * e[j0 + j];
+        const row_pulses q = apply_range(t, (size_t)row * (size_t)cols + (size_t)j0, n_block, ae, len);
+        r.up += q.up;
+        r.down += q.down;
+    }
+    return r;
+}
+
+/* Rows [first, first + span) of a tile narrower than a pulse group (the output layer:
+ * 10 columns), of which the `n_rows` listed in `rows` are updated: their synapses are
+ * consecutive in memory, so the kernel runs on PULSE_GROUP of them at a time across
+ * rows, not on one short row at a time (results are the same: every synapse's
+ * equations and draws are its own). */
+static row_pulses update_narrow_rows(tile *t, int first, int span, const int *rows, int n_rows,
+                                     float lr, const float *e)
+{
+    enum { MAX_SYNAPSES = ROW_BLOCK * PULSE_GROUP };
+    const int cols = t->cols;
+    const float max_pulses = (float)t->params.cell.max_pulses_per_update;
+    int32_t n[MAX_SYNAPSES];
+    float ae[MAX_SYNAPSES];
+    const int len = span * cols;
+    memset(n, 0, (size_t)len * sizeof *n);
+    memset(ae, 0, (size_t)len * sizeof *ae);
+    int any = 0;
+    for (int k = 0; k < n_rows; k++) {
+        const int i = rows[k], at = (i - first) * cols;
+        const float a = lr * t->x_in[i] * (float)t->polarity / t->quantum; /* as update_row's */
+        if (!rounding_pulse_counts(a, e, i, 0, cols, cols, t->key_rounding, max_pulses, n + at)) continue;
+        any = 1;
+        for (int j = 0; j < cols; j++) ae[at + j] = a * e[j];
+    }
+    if (!any) return (row_pulses){0, 0};
+    return apply_range(t, (size_t)first * (size_t)cols, n, ae, len);
+}
+
+row_pulses cell_pcm2cap_update_rows(tile *t, const int *rows, int n_rows, float lr, const float *e)
+{
+    row_pulses r = {0, 0};
+    if (t->cols >= PULSE_GROUP) {
+        for (int k = 0; k < n_rows; k++) {
+            const row_pulses q = update_row(t, rows[k], lr * t->x_in[rows[k]], e);
+            r.up += q.up;
+            r.down += q.down;
         }
+        return r;
+    }
+    /* narrow tile: one block of ROW_BLOCK rows at a time (a thread owns whole blocks) */
+    for (int k = 0; k < n_rows;) {
+        const int block = rows[k] / ROW_BLOCK;
+        int end = k;
+        while (end < n_rows && rows[end] / ROW_BLOCK == block) end++;
+        const int first = rows[k], span = rows[end - 1] - rows[k] + 1;
+        const row_pulses q = update_narrow_rows(t, first, span, rows + k, end - k, lr, e);
+        r.up += q.up;
+        r.down += q.down;
+        k = end;
     }
     return r;
 }

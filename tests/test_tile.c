@@ -426,3 +426,46 @@ TEST(recomputed_g_max_is_stable_spread_as_configured_and_bounds_the_device)
     CHECK(g <= g_max && g > 0.99f * g_max);
     tile_free(t);
 }
+
+/* A tile narrower than a pulse group is updated 16 synapses at a time across rows:
+ * rows that were not driven keep their state bit for bit, driven rows (in two blocks
+ * of rows, with gaps) get exactly their pulses, in the direction of x e. */
+TEST(narrow_tile_update_touches_exactly_the_driven_rows)
+{
+    mt_params p = ideal_device_params();
+    const int rows = 41, cols = 5; /* 40 inputs + bias: rows 0-31 and 32-40 are two blocks */
+    tile *t = make_tile(&p, MT_CELL_2PCM3T1C, rows, cols);
+    float x[40], y[5];
+    int driven = 1; /* the bias row */
+    for (int i = 0; i < 40; i++) {
+        x[i] = (i % 3 == 1 || i == 33) ? 1.0f : 0.0f;
+        driven += x[i] != 0.0f;
+    }
+    tile_set_time(t, 1, 0.0);
+    tile_forward(t, x, y, 0);
+    const size_t n = (size_t)rows * cols;
+    float *z0 = malloc(n * sizeof *z0), *w0 = malloc(n * sizeof *w0);
+    memcpy(z0, t->cap_z, n * sizeof *z0);
+    memcpy(w0, t->w, n * sizeof *w0);
+    /* whole quanta: the rounding is exact (3 up on column 0, 2 down on column 3) */
+    const float e[5] = {3.0f * t->quantum, 0.0f, 0.0f, -2.0f * t->quantum, 0.0f};
+    tile_update(t, e, 1.0f);
+    CHECK_INT(t->counters.cap_pulses_up, 3 * driven);
+    CHECK_INT(t->counters.cap_pulses_down, 2 * driven);
+    for (int i = 0; i < rows; i++) {
+        const int on = i == rows - 1 || x[i] != 0.0f;
+        for (int j = 0; j < cols; j++) {
+            const size_t s = (size_t)i * cols + (size_t)j;
+            if (!on || (j != 0 && j != 3)) {
+                CHECK_MSG(t->cap_z[s] == z0[s] && t->w[s] == w0[s], "row %d col %d changed", i, j);
+            } else {
+                const float dw = t->w[s] - w0[s];
+                CHECK_MSG(j == 0 ? dw > 2.0f * t->quantum : dw < -1.0f * t->quantum,
+                          "row %d col %d: weight change %g quanta", i, j, (double)(dw / t->quantum));
+            }
+        }
+    }
+    free(z0);
+    free(w0);
+    tile_free(t);
+}

@@ -45,13 +45,13 @@ static int can_fork(void)
  * rows, so with 2 threads each takes alternate runs of 32 rows: an MNIST digit's ink
  * is not spread evenly between the top and the bottom of the image (split into
  * halves, the busier thread has 8.8 % more active rows than the mean, on average; in
- * alternate runs of 32 rows, 3.8 %).  Rows are contiguous in memory, so two threads
- * share a cache line only where their runs meet.  (Splitting the read by columns and
- * the update by rows moved the weights between the cores' caches at every example;
- * and with 250 columns a column split puts a shared cache line in every row.)  A
- * forward read sums each chunk's rows and then the chunks in order, the same whatever
- * the thread count, and every random draw is keyed by synapse, so results do not
- * depend on the split. */
+ * alternate runs of 32 rows, 3.8 %).  The state arrays start on a cache line
+ * (tile_alloc_lines), so a run of 32 rows is whole lines and two threads never write
+ * the same line.  (Splitting the read by columns and the update by rows moved the
+ * weights between the cores' caches at every example; and with 250 columns a column
+ * split puts a shared cache line in every row.)  A forward read sums each chunk's rows
+ * and then the chunks in order, the same whatever the thread count, and every random
+ * draw is keyed by synapse, so results do not depend on the split. */
 static void thread_chunks(int *first, int *step) /* inside a step's own parallel region */
 {
     int nth = 1, tid = 0;

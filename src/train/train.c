@@ -178,12 +178,22 @@ int mt_train_run(const mt_params *p, const mt_dataset *train, const mt_dataset *
             long twin_right = 0;
             int twin_rc = MT_OK;
             mt_error twin_err = {0, ""};
-            #pragma omp parallel sections num_threads(2) if (side_by_side)
-            {
-                #pragma omp section
+            /* (not a sections construct with an if clause: inside even an inactive
+             * region, every step's own parallel region is a nested one, for which
+             * libgomp starts and stops threads each time: a 1-epoch run took 18 s
+             * instead of 2) */
+            if (side_by_side) {
+                #pragma omp parallel sections num_threads(2)
+                {
+                    #pragma omp section
+                    rc = train_segment(net, train, order, lr, epoch_start, k, k1, &online_right, err);
+                    #pragma omp section
+                    twin_rc = train_segment(twin, train, order, lr, epoch_start, k, k1, &twin_right,
+                                            &twin_err);
+                }
+            } else {
                 rc = train_segment(net, train, order, lr, epoch_start, k, k1, &online_right, err);
-                #pragma omp section
-                if (twin)
+                if (twin && rc == MT_OK)
                     twin_rc = train_segment(twin, train, order, lr, epoch_start, k, k1, &twin_right,
                                             &twin_err);
             }
@@ -210,14 +220,23 @@ int mt_train_run(const mt_params *p, const mt_dataset *train, const mt_dataset *
             break;
         }
         r.twin_train_acc = r.twin_test_acc = NAN;
-        #pragma omp parallel sections num_threads(2) if (side_by_side)
-        {
-            #pragma omp section
+        if (side_by_side) {
+            #pragma omp parallel sections num_threads(2)
             {
-                r.train_acc = accuracy(net, train, epoch, 0);
-                r.test_acc = accuracy(net, test, epoch, 1);
+                #pragma omp section
+                {
+                    r.train_acc = accuracy(net, train, epoch, 0);
+                    r.test_acc = accuracy(net, test, epoch, 1);
+                }
+                #pragma omp section
+                {
+                    r.twin_train_acc = accuracy(twin, train, epoch, 0);
+                    r.twin_test_acc = accuracy(twin, test, epoch, 1);
+                }
             }
-            #pragma omp section
+        } else {
+            r.train_acc = accuracy(net, train, epoch, 0);
+            r.test_acc = accuracy(net, test, epoch, 1);
             if (twin) {
                 r.twin_train_acc = accuracy(twin, train, epoch, 0);
                 r.twin_test_acc = accuracy(twin, test, epoch, 1);

@@ -24,15 +24,17 @@ static int worth_parallel(const tile *t, long synapses)
     return synapses > (t->kind == MT_CELL_FLOAT ? PARALLEL_MIN_FLOAT_SYNAPSES : PARALLEL_MIN_ANALOGUE_SYNAPSES);
 }
 
-/* Whether a parallel region here would get more than one thread.  Steps that would
- * not are called directly, not through a region with an if clause: libgomp builds
- * and frees a one-thread team for every such region (a malloc and a free per step,
- * ~1 % of a 1-thread run in `perf`), and the network and its twin train side by
- * side in a parallel region of their own, where nested regions get one thread. */
+/* Whether a step may split itself between threads: only outside any parallel region.
+ * Steps that do not are called directly, not through a region with an if clause:
+ * libgomp builds and frees a one-thread team for every such region (a malloc and a
+ * free per step, ~1 % of a 1-thread run in `perf`).  Inside another region (the
+ * network and its twin training side by side, `reproduce` running one training per
+ * thread, even a one-thread team) a step's region would be a nested one, for which
+ * libgomp starts and stops threads every time (an MNIST epoch took 18 s, not 2). */
 static int can_fork(void)
 {
 #ifdef _OPENMP
-    return omp_get_max_threads() > 1 && omp_get_active_level() < omp_get_max_active_levels();
+    return omp_get_max_threads() > 1 && omp_get_level() == 0;
 #else
     return 0;
 #endif

@@ -29,7 +29,7 @@ static const char *const reproduce_help =
     "Runs execute in parallel, one per thread; results do not depend on --threads.\n"
     "\n"
     "options:\n"
-    "  --quick           5 epochs on 20,000 examples per run (about 6 minutes on 2 cores)\n"
+    "  --quick           5 epochs on 20,000 examples per run (about 4 minutes on 2 cores)\n"
     "                    instead of the paper's 20 epochs on 60,000 (about an hour)\n"
     "  --out DIR         output directory (default results/reproduce or results/reproduce-quick)\n"
     "  --threads N       runs executed at once (default: all cores)\n"

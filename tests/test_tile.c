@@ -469,3 +469,41 @@ TEST(narrow_tile_update_touches_exactly_the_driven_rows)
     free(w0);
     tile_free(t);
 }
+
+/* Rounding uniforms drawn ahead by an idle thread (all of them, or only the first
+ * rows) give the update exactly the pulses it would have drawn itself. */
+TEST(rounding_drawn_ahead_gives_the_same_update)
+{
+    mt_params p;
+    mt_params_default(&p); /* every non-ideality on */
+    const int rows = 101, cols = 40;
+    float x[100], e[40], y[40];
+    for (int i = 0; i < rows - 1; i++) x[i] = i % 3 ? (float)rng_uniform(7, (uint64_t)i) : 0.0f;
+    for (int j = 0; j < cols; j++) e[j] = (float)(rng_uniform(8, (uint64_t)j) - 0.5) * 0.5f;
+    for (int variant = 0; variant < 2; variant++) {
+        tile *own = make_tile(&p, MT_CELL_2PCM3T1C, rows, cols);
+        tile *ahead = make_tile(&p, MT_CELL_2PCM3T1C, rows, cols);
+        for (int k = 1; k <= 3; k++) {
+            tile_set_time(own, (uint64_t)k, k * 1e-5);
+            tile_set_time(ahead, (uint64_t)k, k * 1e-5);
+            tile_forward(own, x, y, 0);
+            tile_forward(ahead, x, y, 0);
+            atomic_int stop;
+            atomic_init(&stop, 0);
+            tile_draw_rounding_ahead(ahead, &stop);
+            if (variant == 1) /* forget the second half, as if stopped there */
+                for (int i = rows / 2; i < rows; i++) ahead->ahead_example[i] = 0;
+            tile_update(own, e, 0.5f);
+            tile_update(ahead, e, 0.5f);
+        }
+        CHECK(ahead->ahead_fields != NULL);
+        CHECK(own->counters.cap_pulses_up + own->counters.cap_pulses_down > 100);
+        CHECK_INT(ahead->counters.cap_pulses_up, own->counters.cap_pulses_up);
+        CHECK_INT(ahead->counters.cap_pulses_down, own->counters.cap_pulses_down);
+        const size_t n = (size_t)rows * cols;
+        CHECK(memcmp(ahead->cap_z, own->cap_z, n * sizeof *own->cap_z) == 0);
+        CHECK(memcmp(ahead->w, own->w, n * sizeof *own->w) == 0);
+        tile_free(own);
+        tile_free(ahead);
+    }
+}

@@ -25,15 +25,13 @@
 /* Most columns rounding_pulse_counts handles per call. */
 #define ROUNDING_BLOCK 256
 
-/* Pulse counts of columns j0 .. j0+len-1 of `row` (j0 a multiple of 4, len <=
- * ROUNDING_BLOCK) of a tile with `cols` columns, into n[0 .. len-1]; e points at column
- * j0's error.  Returns whether any count is non-zero.  Branch-free: it vectorises. */
-static inline int rounding_pulse_counts(float a, const float *restrict e, int row, int j0, int len,
-                                        int cols, uint64_t key, float cap, int32_t *restrict n)
+/* The 16-bit uniforms of columns j0 .. j0+len-1 of `row` (j0 a multiple of 4, len <=
+ * ROUNDING_BLOCK) of a tile with `cols` columns, into field[0 .. 4 ceil(len / 4) - 1]. */
+static inline void rounding_fields(int row, int j0, int len, int cols, uint64_t key,
+                                   uint16_t *restrict field)
 {
     const uint64_t first = (uint64_t)row * (uint64_t)((cols + 3) / 4) + (uint64_t)(j0 / 4) + 1u;
     const int groups = (len + 3) / 4;
-    uint16_t field[ROUNDING_BLOCK];
     for (int g = 0; g < groups; g++) {
         const uint64_t h = rng_mix64(key + (first + (uint64_t)g) * RNG_GOLDEN);
         /* (on a little-endian machine the compiler merges these into one store) */
@@ -42,6 +40,13 @@ static inline int rounding_pulse_counts(float a, const float *restrict e, int ro
         field[4 * g + 2] = (uint16_t)(h >> 32);
         field[4 * g + 3] = (uint16_t)(h >> 48);
     }
+}
+
+/* Pulse counts n[0 .. len-1] of the columns whose errors start at e and whose uniforms
+ * start at field.  Returns whether any count is non-zero.  Branch-free: it vectorises. */
+static inline int rounding_counts(float a, const float *restrict e, const uint16_t *restrict field,
+                                  int len, float cap, int32_t *restrict n)
+{
     int32_t any = 0;
     for (int j = 0; j < len; j++) {
         const float u = ((float)field[j] + 0.5f) * 0x1p-16f;
@@ -52,6 +57,17 @@ static inline int rounding_pulse_counts(float a, const float *restrict e, int ro
         any |= c;
     }
     return any != 0;
+}
+
+/* Pulse counts of columns j0 .. j0+len-1 of `row` (j0 a multiple of 4, len <=
+ * ROUNDING_BLOCK) of a tile with `cols` columns, into n[0 .. len-1]; e points at column
+ * j0's error.  Returns whether any count is non-zero. */
+static inline int rounding_pulse_counts(float a, const float *restrict e, int row, int j0, int len,
+                                        int cols, uint64_t key, float cap, int32_t *restrict n)
+{
+    uint16_t field[ROUNDING_BLOCK];
+    rounding_fields(row, j0, len, cols, key, field);
+    return rounding_counts(a, e, field, len, cap, n);
 }
 
 #endif

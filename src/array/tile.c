@@ -10,6 +10,7 @@
 #endif
 
 #include "array/periphery.h"
+#include "array/rounding.h"
 #include "util/rng.h"
 
 /* Work is split between threads only where each gets well over a parallel region's
@@ -181,6 +182,8 @@ size_t tile_state_bytes(const tile *t)
     b += rows * (sizeof *t->x_in + sizeof *t->row_tmp) + cols * sizeof *t->col_tmp +
          (size_t)ROW_CHUNKS * ((size_t)t->chunk_cap + CHUNK_COUNT_STRIDE) * sizeof *t->active +
          ROW_CHUNKS * t->chunk_ld * sizeof *t->chunk_sums;
+    if (t->ahead_fields)
+        b += rows * ((size_t)t->ahead_ld * sizeof *t->ahead_fields + sizeof *t->ahead_example);
     return b;
 }
 
@@ -201,6 +204,8 @@ void tile_free(tile *t)
     free(t->x_in);
     free(t->active);
     free(t->chunk_active);
+    free(t->ahead_fields);
+    free(t->ahead_example);
     free(t->col_tmp);
     free(t->row_tmp);
     free(t->chunk_sums);
@@ -394,21 +399,19 @@ static void forward_chunks(tile *t, const float *x, int first, int step)
     }
 }
 
-void tile_forward(tile *t, const float *x, float *y, uint64_t noise_key)
+int tile_splits(const tile *t)
+{
+    return worth_parallel(t, (long)t->rows * t->cols) && can_fork();
+}
+
+void tile_forward_rows(tile *t, const float *x, int first, int step)
+{
+    forward_chunks(t, x, first, step);
+}
+
+void tile_forward_finish(tile *t, float *y, uint64_t noise_key)
 {
     const int rows = t->rows, cols = t->cols;
-    const int analogue = t->kind != MT_CELL_FLOAT;
-    /* y_j = sum over chunks (in order) of the chunk's active rows x_i W_ij */
-    if (worth_parallel(t, (long)rows * cols) && can_fork()) {
-        #pragma omp parallel
-        {
-            int first, step;
-            thread_chunks(&first, &step);
-            forward_chunks(t, x, first, step);
-        }
-    } else {
-        forward_chunks(t, x, 0, 1);
-    }
     int n = 0;
     memset(y, 0, (size_t)cols * sizeof *y);
     for (int c = 0; c < ROW_CHUNKS; c++) {
@@ -419,13 +422,29 @@ void tile_forward(tile *t, const float *x, float *y, uint64_t noise_key)
     }
     t->n_active = n;
     int reads = 1;
-    if (analogue) {
+    if (t->kind != MT_CELL_FLOAT) {
         reads = read_outputs(t, y, cols, 1.0f, t->col_tmp, noise_key);
         t->counters.dac_conversions += (uint64_t)rows;
         t->counters.adc_conversions += (uint64_t)cols * (uint64_t)reads;
     }
     t->counters.forward_passes++;
     t->counters.forward_macs += (uint64_t)rows * (uint64_t)cols * (uint64_t)reads;
+}
+
+void tile_forward(tile *t, const float *x, float *y, uint64_t noise_key)
+{
+    /* y_j = sum over chunks (in order) of the chunk's active rows x_i W_ij */
+    if (tile_splits(t)) {
+        #pragma omp parallel
+        {
+            int first, step;
+            thread_chunks(&first, &step);
+            forward_chunks(t, x, first, step);
+        }
+    } else {
+        forward_chunks(t, x, 0, 1);
+    }
+    tile_forward_finish(t, y, noise_key);
 }
 
 /* Rows of chunks first, first + step, ... of a transpose read: re-derive the stale ones (analogue), then
@@ -514,6 +533,26 @@ static void update_tiles(tile *const *tiles, const float *const *errors, int n_t
     for (int k = 0; k < n_tiles; k++) update_chunks(tiles[k], errors[k], lr, first, step, &up[k], &down[k]);
 }
 
+void tile_update_rows(tile *const *tiles, const float *const *errors, int n_tiles, float lr,
+                      int first, int step, uint64_t *up, uint64_t *down)
+{
+    update_tiles(tiles, errors, n_tiles, lr, first, step, up, down);
+}
+
+void tile_update_finish(tile *const *tiles, int n_tiles, const uint64_t *up, const uint64_t *down)
+{
+    for (int k = 0; k < n_tiles; k++) {
+        tile *t = tiles[k];
+        t->counters.update_rows += (uint64_t)t->n_active;
+        if (t->kind == MT_CELL_2PCM) {
+            t->counters.pcm_set_pulses_update += up[k] + down[k];
+        } else {
+            t->counters.cap_pulses_up += up[k];
+            t->counters.cap_pulses_down += down[k];
+        }
+    }
+}
+
 void tile_update_all(tile *const *tiles, const float *const *errors, int n_tiles, float lr)
 {
     enum { MAX_TILES = 16 };
@@ -531,14 +570,36 @@ void tile_update_all(tile *const *tiles, const float *const *errors, int n_tiles
     } else {
         update_tiles(tiles, errors, n_tiles, lr, 0, 1, up, down);
     }
-    for (int k = 0; k < n_tiles; k++) {
-        tile *t = tiles[k];
-        t->counters.update_rows += (uint64_t)t->n_active;
-        if (t->kind == MT_CELL_2PCM) {
-            t->counters.pcm_set_pulses_update += up[k] + down[k];
-        } else {
-            t->counters.cap_pulses_up += up[k];
-            t->counters.cap_pulses_down += down[k];
+    tile_update_finish(tiles, n_tiles, up, down);
+}
+
+void tile_draw_rounding_ahead(tile *t, atomic_int *stop)
+{
+    if (t->kind != MT_CELL_2PCM3T1C) return;
+    if (!t->ahead_fields) {
+        t->ahead_ld = (t->cols + 3) / 4 * 4;
+        t->ahead_fields = tile_alloc_lines((size_t)t->rows * (size_t)t->ahead_ld, sizeof *t->ahead_fields);
+        t->ahead_example = tile_alloc_lines((size_t)t->rows, sizeof *t->ahead_example);
+        if (!t->ahead_fields || !t->ahead_example) {
+            free(t->ahead_fields);
+            free(t->ahead_example);
+            t->ahead_fields = NULL;
+            t->ahead_example = NULL;
+            return; /* the update draws them all itself */
+        }
+    }
+    /* chunks in order: they alternate between the threads of the update */
+    for (int c = 0; c < ROW_CHUNKS; c++) {
+        const int *rows_c = chunk_list(t, c);
+        for (int a = 0; a < t->chunk_active[c * CHUNK_COUNT_STRIDE]; a++) {
+            if (atomic_load_explicit(stop, memory_order_relaxed)) return;
+            const int i = rows_c[a];
+            uint16_t *field = t->ahead_fields + (size_t)i * (size_t)t->ahead_ld;
+            for (int j0 = 0; j0 < t->cols; j0 += ROUNDING_BLOCK) {
+                const int len = t->cols - j0 < ROUNDING_BLOCK ? t->cols - j0 : ROUNDING_BLOCK;
+                rounding_fields(i, j0, len, t->cols, t->key_rounding, field + j0);
+            }
+            t->ahead_example[i] = t->example + 1;
         }
     }
 }

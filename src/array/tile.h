@@ -15,6 +15,7 @@
 #ifndef MT_ARRAY_TILE_H
 #define MT_ARRAY_TILE_H
 
+#include <stdatomic.h>
 #include <stdint.h>
 
 #include "device/cap3t1c.h"
@@ -78,6 +79,12 @@ typedef struct tile {
     int chunk_cap;              /* most rows a chunk holds (bias included) */
     int *chunk_active;          /* chunk c's count at [c * CHUNK_COUNT_STRIDE]: one line each */
     int n_active;               /* in all */
+    /* rounding uniforms of the active rows, drawn ahead by an otherwise idle thread
+     * (tile_draw_rounding_ahead; allocated on first use): row i's 16-bit fields at
+     * [i * ahead_ld], valid for the example e where ahead_example[i] == e + 1 */
+    uint16_t *ahead_fields;
+    uint64_t *ahead_example;
+    int ahead_ld;
     float *col_tmp;             /* cols */
     float *chunk_sums;          /* ROW_CHUNKS x chunk_ld: each chunk's part of a forward read */
     size_t chunk_ld;            /* cols rounded up to a cache line of floats */
@@ -139,6 +146,33 @@ void tile_update(tile *t, const float *e, float lr);
 /* tile_update of n_tiles tiles (at most 16), errors[k] for tiles[k], in one parallel
  * region: a network's layers cost one fork/join per example, not one each. */
 void tile_update_all(tile *const *tiles, const float *const *errors, int n_tiles, float lr);
+
+/* ---- one step as one parallel region (mt_network_train_example) ----
+ * The steps above each open their own parallel region.  A network can instead run a
+ * whole training step in one region, its threads calling these pieces with their
+ * thread number `first` and count `step` (results are the same): */
+
+/* Whether a step of this tile splits between threads here (enough work, at least two
+ * threads available and no parallel region running). */
+int tile_splits(const tile *t);
+
+/* tile_forward in two parts: the row chunks first, first + step, ... (each thread),
+ * then, once every thread is done, the sum over chunks and the periphery (one thread). */
+void tile_forward_rows(tile *t, const float *x, int first, int step);
+void tile_forward_finish(tile *t, float *y, uint64_t noise_key);
+
+/* tile_update_all in two parts: each thread's chunks of every tile, counting pulses
+ * into up[k], down[k] (per thread, summed by the caller), then the counters. */
+void tile_update_rows(tile *const *tiles, const float *const *errors, int n_tiles, float lr,
+                      int first, int step, uint64_t *up, uint64_t *down);
+void tile_update_finish(tile *const *tiles, int n_tiles, const uint64_t *up, const uint64_t *down);
+
+/* Draw the stochastic-rounding uniforms of this example's active rows (those of the
+ * last forward read) ahead of the update, row by row, until *stop becomes non-zero:
+ * for a thread that would otherwise wait.  Results do not depend on how far it gets:
+ * the update draws the rest itself, and every uniform is a function of (example, row,
+ * column) alone.  2pcm3t1c tiles only (others ignore it). */
+void tile_draw_rounding_ahead(tile *t, atomic_int *stop);
 
 /* Transfer every cell's capacitor weight into its PCM pair (2pcm3t1c only). */
 void tile_transfer(tile *t);

@@ -317,9 +317,14 @@ static row_pulses update_row(tile *t, int row, float lr_x, const float *e)
     row_pulses r = {0, 0};
     int32_t n_block[ROUNDING_BLOCK];
     float ae[ROUNDING_BLOCK];
+    /* the uniforms, if a thread drew them ahead (tile_draw_rounding_ahead) */
+    const uint16_t *ahead = t->ahead_example && t->ahead_example[row] == t->example + 1
+                                ? t->ahead_fields + (size_t)row * (size_t)t->ahead_ld
+                                : NULL;
     for (int j0 = 0; j0 < cols; j0 += ROUNDING_BLOCK) {
         const int len = cols - j0 < ROUNDING_BLOCK ? cols - j0 : ROUNDING_BLOCK;
-        if (!rounding_pulse_counts(a, e + j0, row, j0, len, cols, t->key_rounding, max_pulses, n_block))
+        if (ahead ? !rounding_counts(a, e + j0, ahead + j0, len, max_pulses, n_block)
+                  : !rounding_pulse_counts(a, e + j0, row, j0, len, cols, t->key_rounding, max_pulses, n_block))
             continue;
         for (int j = 0; j < len; j++) ae[j] = a * e[j0 + j];
         const row_pulses q = apply_range(t, (size_t)row * (size_t)cols + (size_t)j0, n_block, ae, len);

@@ -11,6 +11,9 @@
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
+#ifdef _OPENMP
+#include <omp.h>
+#endif
 
 #include "array/tile.h"
 #include "net/activation.h"
@@ -112,22 +115,26 @@ int mt_network_create(const mt_params *p, mt_cell_kind kind, int n_in, int n_out
     return MT_OK;
 }
 
-/* Forward pass; returns the predicted class.  noise_purpose/noise_index key the
- * output-noise streams of every layer. */
-static int forward(mt_network *net, const float *x, int noise_purpose, uint64_t noise_index)
+/* Layer l's forward read (and activation below the output layer); x is the network's
+ * input.  split: tile_forward_rows was already run by every thread of the step's own
+ * parallel region (mt_network_train_example), only the finish is left. */
+static void forward_layer(mt_network *net, int l, const float *x, int noise_purpose, uint64_t noise_index,
+                          int split)
 {
-    const float *in = x;
     const int last = net->n_layers - 1;
-    for (int l = 0; l <= last; l++) {
-        uint64_t key = rng_key(net->params.train.seed, (uint64_t)l, (uint64_t)noise_purpose, noise_index);
-        tile_forward(net->tiles[l], in, net->pre[l], key);
-        if (l < last) {
-            activation_forward(net->params.net.activation, net->pre[l], net->act[l + 1],
-                               net->sizes[l + 1]);
-            in = net->act[l + 1];
-        }
-    }
-    return softmax(net->pre[last], net->probs, net->sizes[net->n_layers]);
+    const uint64_t key = rng_key(net->params.train.seed, (uint64_t)l, (uint64_t)noise_purpose, noise_index);
+    if (split) tile_forward_finish(net->tiles[l], net->pre[l], key);
+    else tile_forward(net->tiles[l], l == 0 ? x : net->act[l], net->pre[l], key);
+    if (l < last)
+        activation_forward(net->params.net.activation, net->pre[l], net->act[l + 1], net->sizes[l + 1]);
+}
+
+/* Forward pass; returns the predicted class.  noise_purpose and noise_index key the
+ * output-noise streams of every layer; split: as for forward_layer, for layer 0. */
+static int forward(mt_network *net, const float *x, int noise_purpose, uint64_t noise_index, int split)
+{
+    for (int l = 0; l < net->n_layers; l++) forward_layer(net, l, x, noise_purpose, noise_index, split && l == 0);
+    return softmax(net->pre[net->n_layers - 1], net->probs, net->sizes[net->n_layers]);
 }
 
 static int all_finite(const float *v, int n)
@@ -137,15 +144,13 @@ static int all_finite(const float *v, int n)
     return 1;
 }
 
-int mt_network_train_example(mt_network *net, const float *x, int label, double lr,
-                             uint64_t example_index, int *correct, mt_error *err)
+/* The step from the first layer's forward read to the update: the forward pass, the
+ * output error and the backward pass, with their checks.  split: see forward_layer. */
+static int forward_and_backward(mt_network *net, const float *x, int label, uint64_t example_index,
+                                int split, int *predicted, mt_error *err)
 {
     const int last = net->n_layers - 1;
-    const double now = (double)example_index * net->params.train.example_time_s;
-    for (int l = 0; l <= last; l++) tile_set_time(net->tiles[l], example_index, now);
-
-    int predicted = forward(net, x, RNG_OUTPUT_NOISE, 2 * example_index);
-    if (correct) *correct = predicted == label;
+    *predicted = forward(net, x, RNG_OUTPUT_NOISE, 2 * example_index, split);
     for (int l = 0; l <= last; l++)
         if (!all_finite(net->pre[l], net->sizes[l + 1]))
             return mt_fail(err, MT_ENUMERIC,
@@ -165,7 +170,62 @@ int mt_network_train_example(mt_network *net, const float *x, int label, double 
                            "numerical fault: non-finite error in layer %d at example %llu", l,
                            (unsigned long long)example_index);
     }
-    tile_update_all(net->tiles, (const float *const *)net->err, net->n_layers, (float)lr);
+    return MT_OK;
+}
+
+/* A training step on a 2pcm3t1c network whose first layer splits between threads, as
+ * one parallel region: every thread reads its rows of the first layer; then one
+ * thread runs the rest of the forward and the backward pass (small layers: serial)
+ * while another draws the first layer's rounding uniforms for the update (which it
+ * would otherwise draw itself); then every thread updates its rows.  The same work,
+ * split the same way, as the step-by-step path: results are identical. */
+static int train_step_in_one_region(mt_network *net, const float *x, int label, double lr,
+                                    uint64_t example_index, int *predicted, mt_error *err)
+{
+    uint64_t up[MAX_LAYERS] = {0}, down[MAX_LAYERS] = {0};
+    atomic_int stop;
+    atomic_init(&stop, 0);
+    int rc = MT_OK;
+#ifdef _OPENMP
+    #pragma omp parallel reduction(+ : up[:MAX_LAYERS], down[:MAX_LAYERS])
+    {
+        const int tid = omp_get_thread_num(), nth = omp_get_num_threads();
+        tile_forward_rows(net->tiles[0], x, tid, nth);
+        #pragma omp barrier
+        if (tid == 0) {
+            rc = forward_and_backward(net, x, label, example_index, 1, predicted, err);
+            atomic_store_explicit(&stop, 1, memory_order_relaxed);
+        } else if (tid == 1) {
+            tile_draw_rounding_ahead(net->tiles[0], &stop);
+        }
+        #pragma omp barrier
+        if (rc == MT_OK)
+            tile_update_rows(net->tiles, (const float *const *)net->err, net->n_layers, (float)lr, tid, nth,
+                             up, down);
+    }
+#endif
+    if (rc == MT_OK) tile_update_finish(net->tiles, net->n_layers, up, down);
+    return rc;
+}
+
+int mt_network_train_example(mt_network *net, const float *x, int label, double lr,
+                             uint64_t example_index, int *correct, mt_error *err)
+{
+    const int last = net->n_layers - 1;
+    const double now = (double)example_index * net->params.train.example_time_s;
+    for (int l = 0; l <= last; l++) tile_set_time(net->tiles[l], example_index, now);
+
+    int predicted = 0, rc;
+    if (last >= 1 && net->kind == MT_CELL_2PCM3T1C && tile_splits(net->tiles[0])) {
+        rc = train_step_in_one_region(net, x, label, lr, example_index, &predicted, err);
+        if (correct) *correct = predicted == label;
+        if (rc) return rc;
+    } else {
+        rc = forward_and_backward(net, x, label, example_index, 0, &predicted, err);
+        if (correct) *correct = predicted == label;
+        if (rc) return rc;
+        tile_update_all(net->tiles, (const float *const *)net->err, net->n_layers, (float)lr);
+    }
 
     if (net->kind == MT_CELL_2PCM3T1C &&
         (example_index + 1) % (uint64_t)net->params.transfer.interval == 0)
@@ -175,7 +235,7 @@ int mt_network_train_example(mt_network *net, const float *x, int label, double 
 
 int mt_network_predict(mt_network *net, const float *x, uint64_t eval_key)
 {
-    return forward(net, x, RNG_EVAL_NOISE, eval_key);
+    return forward(net, x, RNG_EVAL_NOISE, eval_key, 0);
 }
 
 size_t mt_network_state_bytes(const mt_network *net)
@@ -226,7 +286,7 @@ tile *network_tile(mt_network *net, int l) { return net->tiles[l]; }
 
 double network_loss(mt_network *net, const float *x, int label, uint64_t eval_key)
 {
-    forward(net, x, RNG_EVAL_NOISE, eval_key);
+    forward(net, x, RNG_EVAL_NOISE, eval_key, 0);
     /* log-sum-exp in double: finite-difference checks need the precision */
     const float *z = net->pre[net->n_layers - 1];
     const int n = net->sizes[net->n_layers];

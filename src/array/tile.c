@@ -382,7 +382,7 @@ static int chunk_inputs(tile *t, const float *x, int c)
 
 /* Row chunks first, first + step, ... of a forward read: through the DAC and the array, each
  * chunk's active rows x_i W_ij summed into its chunk_sums. */
-static void forward_chunks(tile *t, const float *x, int first, int step)
+static inline void forward_chunks(tile *t, const float *x, int first, int step)
 {
     const int rows = t->rows, cols = t->cols;
     int i0, i1;
@@ -409,7 +409,8 @@ void tile_forward_rows(tile *t, const float *x, int first, int step)
     forward_chunks(t, x, first, step);
 }
 
-void tile_forward_finish(tile *t, float *y, uint64_t noise_key)
+/* The sum over chunks and the periphery of a forward read. */
+static inline void forward_finish(tile *t, float *y, uint64_t noise_key)
 {
     const int rows = t->rows, cols = t->cols;
     int n = 0;
@@ -431,6 +432,11 @@ void tile_forward_finish(tile *t, float *y, uint64_t noise_key)
     t->counters.forward_macs += (uint64_t)rows * (uint64_t)cols * (uint64_t)reads;
 }
 
+void tile_forward_finish(tile *t, float *y, uint64_t noise_key)
+{
+    forward_finish(t, y, noise_key);
+}
+
 void tile_forward(tile *t, const float *x, float *y, uint64_t noise_key)
 {
     /* y_j = sum over chunks (in order) of the chunk's active rows x_i W_ij */
@@ -444,7 +450,7 @@ void tile_forward(tile *t, const float *x, float *y, uint64_t noise_key)
     } else {
         forward_chunks(t, x, 0, 1);
     }
-    tile_forward_finish(t, y, noise_key);
+    forward_finish(t, y, noise_key);
 }
 
 /* Rows of chunks first, first + step, ... of a transpose read: re-derive the stale ones (analogue), then

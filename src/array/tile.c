@@ -41,6 +41,11 @@ static int can_fork(void)
 #endif
 }
 
+int tile_splits(const tile *t)
+{
+    return worth_parallel(t, (long)t->rows * t->cols) && can_fork();
+}
+
 /* Threads split a tile by rows, in ROW_CHUNKS fixed chunks (tile.h), dealt out in
  * turn: thread tid of nth owns chunks tid, tid + nth, ... in every step of an example
  * (refresh, forward read, backward read, update), so each thread keeps working on the
@@ -180,7 +185,8 @@ size_t tile_state_bytes(const tile *t)
     /* per-example scratch, allocated for every kind (tile_create) */
     const size_t rows = (size_t)t->rows, cols = (size_t)t->cols;
     b += rows * (sizeof *t->x_in + sizeof *t->row_tmp) + cols * sizeof *t->col_tmp +
-         (size_t)ROW_CHUNKS * ((size_t)t->chunk_cap + CHUNK_COUNT_STRIDE) * sizeof *t->active +
+         (size_t)ROW_CHUNKS * ((size_t)t->chunk_cap * sizeof *t->active +
+                               CHUNK_COUNT_STRIDE * sizeof *t->chunk_active) +
          ROW_CHUNKS * t->chunk_ld * sizeof *t->chunk_sums;
     if (t->ahead_fields)
         b += rows * ((size_t)t->ahead_ld * sizeof *t->ahead_fields + sizeof *t->ahead_example);
@@ -399,11 +405,6 @@ static inline void forward_chunks(tile *t, const float *x, int first, int step)
     }
 }
 
-int tile_splits(const tile *t)
-{
-    return worth_parallel(t, (long)t->rows * t->cols) && can_fork();
-}
-
 void tile_forward_rows(tile *t, const float *x, int first, int step)
 {
     forward_chunks(t, x, first, step);
@@ -485,7 +486,7 @@ void tile_backward(tile *t, const float *e, float *out, uint64_t noise_key)
     } else {
         memcpy(eq, e, (size_t)cols * sizeof *eq);
     }
-    if (worth_parallel(t, (long)rows * cols) && can_fork()) {
+    if (tile_splits(t)) {
         #pragma omp parallel
         {
             int first, step;
@@ -532,17 +533,10 @@ static void update_chunks(tile *t, const float *e, float lr, int first, int step
     }
 }
 
-/* Chunks first, first + step, ... of every tile's update. */
-static void update_tiles(tile *const *tiles, const float *const *errors, int n_tiles, float lr,
-                         int first, int step, uint64_t *up, uint64_t *down)
-{
-    for (int k = 0; k < n_tiles; k++) update_chunks(tiles[k], errors[k], lr, first, step, &up[k], &down[k]);
-}
-
 void tile_update_rows(tile *const *tiles, const float *const *errors, int n_tiles, float lr,
                       int first, int step, uint64_t *up, uint64_t *down)
 {
-    update_tiles(tiles, errors, n_tiles, lr, first, step, up, down);
+    for (int k = 0; k < n_tiles; k++) update_chunks(tiles[k], errors[k], lr, first, step, &up[k], &down[k]);
 }
 
 void tile_update_finish(tile *const *tiles, int n_tiles, const uint64_t *up, const uint64_t *down)
@@ -571,10 +565,10 @@ void tile_update_all(tile *const *tiles, const float *const *errors, int n_tiles
         {
             int first, step;
             thread_chunks(&first, &step);
-            update_tiles(tiles, errors, n_tiles, lr, first, step, up, down);
+            tile_update_rows(tiles, errors, n_tiles, lr, first, step, up, down);
         }
     } else {
-        update_tiles(tiles, errors, n_tiles, lr, 0, 1, up, down);
+        tile_update_rows(tiles, errors, n_tiles, lr, 0, 1, up, down);
     }
     tile_update_finish(tiles, n_tiles, up, down);
 }

@@ -218,14 +218,12 @@ int mt_network_train_example(mt_network *net, const float *x, int label, double 
     int predicted = 0, rc;
     if (last >= 1 && net->kind == MT_CELL_2PCM3T1C && tile_splits(net->tiles[0])) {
         rc = train_step_in_one_region(net, x, label, lr, example_index, &predicted, err);
-        if (correct) *correct = predicted == label;
-        if (rc) return rc;
     } else {
         rc = forward_and_backward(net, x, label, example_index, 0, &predicted, err);
-        if (correct) *correct = predicted == label;
-        if (rc) return rc;
-        tile_update_all(net->tiles, (const float *const *)net->err, net->n_layers, (float)lr);
+        if (rc == MT_OK) tile_update_all(net->tiles, (const float *const *)net->err, net->n_layers, (float)lr);
     }
+    if (correct) *correct = predicted == label;
+    if (rc) return rc;
 
     if (net->kind == MT_CELL_2PCM3T1C &&
         (example_index + 1) % (uint64_t)net->params.transfer.interval == 0)

@@ -471,7 +471,8 @@ TEST(narrow_tile_update_touches_exactly_the_driven_rows)
 }
 
 /* Rounding uniforms drawn ahead by an idle thread (all of them, or only the first
- * rows) give the update exactly the pulses it would have drawn itself. */
+ * rows) give the update exactly the pulses it would have drawn itself, in both analogue
+ * cells (2pcm fires PCM SET pulses, 2pcm3t1c capacitor pulses). */
 TEST(rounding_drawn_ahead_gives_the_same_update)
 {
     mt_params p;
@@ -480,9 +481,10 @@ TEST(rounding_drawn_ahead_gives_the_same_update)
     float x[100], e[40], y[40];
     for (int i = 0; i < rows - 1; i++) x[i] = i % 3 ? (float)rng_uniform(7, (uint64_t)i) : 0.0f;
     for (int j = 0; j < cols; j++) e[j] = (float)(rng_uniform(8, (uint64_t)j) - 0.5) * 0.5f;
-    for (int variant = 0; variant < 2; variant++) {
-        tile *own = make_tile(&p, MT_CELL_2PCM3T1C, rows, cols);
-        tile *ahead = make_tile(&p, MT_CELL_2PCM3T1C, rows, cols);
+    for (int variant = 0; variant < 4; variant++) {
+        const mt_cell_kind kind = variant < 2 ? MT_CELL_2PCM3T1C : MT_CELL_2PCM;
+        tile *own = make_tile(&p, kind, rows, cols);
+        tile *ahead = make_tile(&p, kind, rows, cols);
         for (int k = 1; k <= 3; k++) {
             tile_set_time(own, (uint64_t)k, k * 1e-5);
             tile_set_time(ahead, (uint64_t)k, k * 1e-5);
@@ -491,17 +493,24 @@ TEST(rounding_drawn_ahead_gives_the_same_update)
             atomic_int stop;
             atomic_init(&stop, 0);
             tile_draw_rounding_ahead(ahead, &stop);
-            if (variant == 1) /* forget the second half, as if stopped there */
+            if (variant % 2 == 1) /* forget the second half, as if stopped there */
                 for (int i = rows / 2; i < rows; i++) ahead->ahead_example[i] = 0;
             tile_update(own, e, 0.5f);
             tile_update(ahead, e, 0.5f);
         }
         CHECK(ahead->ahead_fields != NULL);
-        CHECK(own->counters.cap_pulses_up + own->counters.cap_pulses_down > 100);
-        CHECK_INT(ahead->counters.cap_pulses_up, own->counters.cap_pulses_up);
-        CHECK_INT(ahead->counters.cap_pulses_down, own->counters.cap_pulses_down);
         const size_t n = (size_t)rows * cols;
-        CHECK(memcmp(ahead->cap_z, own->cap_z, n * sizeof *own->cap_z) == 0);
+        if (kind == MT_CELL_2PCM3T1C) {
+            CHECK(own->counters.cap_pulses_up + own->counters.cap_pulses_down > 100);
+            CHECK_INT(ahead->counters.cap_pulses_up, own->counters.cap_pulses_up);
+            CHECK_INT(ahead->counters.cap_pulses_down, own->counters.cap_pulses_down);
+            CHECK(memcmp(ahead->cap_z, own->cap_z, n * sizeof *own->cap_z) == 0);
+        } else {
+            CHECK(own->counters.pcm_set_pulses_update > 20);
+            CHECK_INT(ahead->counters.pcm_set_pulses_update, own->counters.pcm_set_pulses_update);
+            CHECK(memcmp(ahead->g_plus, own->g_plus, n * sizeof *own->g_plus) == 0);
+            CHECK(memcmp(ahead->g_minus, own->g_minus, n * sizeof *own->g_minus) == 0);
+        }
         CHECK(memcmp(ahead->w, own->w, n * sizeof *own->w) == 0);
         tile_free(own);
         tile_free(ahead);

@@ -575,7 +575,7 @@ void tile_update_all(tile *const *tiles, const float *const *errors, int n_tiles
 
 void tile_draw_rounding_ahead(tile *t, atomic_int *stop)
 {
-    if (t->kind != MT_CELL_2PCM3T1C) return;
+    if (t->kind == MT_CELL_FLOAT) return;
     if (!t->ahead_fields) {
         t->ahead_ld = (t->cols + 3) / 4 * 4;
         t->ahead_fields = tile_alloc_lines((size_t)t->rows * (size_t)t->ahead_ld, sizeof *t->ahead_fields);

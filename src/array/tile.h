@@ -18,6 +18,7 @@
 #include <stdatomic.h>
 #include <stdint.h>
 
+#include "array/rounding.h"
 #include "device/cap3t1c.h"
 #include "device/pcm.h"
 #include "memtrain.h"
@@ -171,8 +172,22 @@ void tile_update_finish(tile *const *tiles, int n_tiles, const uint64_t *up, con
  * last forward read) ahead of the update, row by row, until *stop becomes non-zero:
  * for a thread that would otherwise wait.  Results do not depend on how far it gets:
  * the update draws the rest itself, and every uniform is a function of (example, row,
- * column) alone.  2pcm3t1c tiles only (others ignore it). */
+ * column) alone.  Analogue tiles only (float tiles ignore it). */
 void tile_draw_rounding_ahead(tile *t, atomic_int *stop);
+
+/* Pulse counts of columns j0 .. j0+len-1 of `row` (as rounding_pulse_counts: a is the
+ * row's signed pulses per unit error, e the tile's column errors), from the uniforms
+ * tile_draw_rounding_ahead drew when it got to this row, else drawn here.  Returns
+ * whether any count is non-zero. */
+static inline int tile_row_pulse_counts(const tile *t, int row, float a, const float *e, int j0, int len,
+                                        int32_t *n)
+{
+    const float max_pulses = (float)t->params.cell.max_pulses_per_update;
+    if (t->ahead_example && t->ahead_example[row] == t->example + 1)
+        return rounding_counts(a, e + j0, t->ahead_fields + (size_t)row * (size_t)t->ahead_ld + j0, len,
+                               max_pulses, n);
+    return rounding_pulse_counts(a, e + j0, row, j0, len, t->cols, t->key_rounding, max_pulses, n);
+}
 
 /* Transfer every cell's capacitor weight into its PCM pair (2pcm3t1c only). */
 void tile_transfer(tile *t);

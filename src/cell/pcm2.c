@@ -113,14 +113,12 @@ row_pulses cell_pcm2_update_row(tile *t, int row, float lr_x, const float *e)
 {
     const int cols = t->cols;
     const float a = lr_x / t->quantum; /* signed pulses per unit error */
-    const float max_pulses = (float)t->params.cell.max_pulses_per_update;
     mt_counters c = {0};
     row_pulses r = {0, 0};
     int32_t n[ROUNDING_BLOCK];
     for (int j0 = 0; j0 < cols; j0 += ROUNDING_BLOCK) {
         const int len = cols - j0 < ROUNDING_BLOCK ? cols - j0 : ROUNDING_BLOCK;
-        if (!rounding_pulse_counts(a, e + j0, row, j0, len, cols, t->key_rounding, max_pulses, n))
-            continue;
+        if (!tile_row_pulse_counts(t, row, a, e, j0, len, n)) continue;
         for (int jj = 0; jj < len; jj++)
             if (n[jj]) pulse_pair(t, (size_t)row * cols + (size_t)(j0 + jj), n[jj], a * e[j0 + jj] > 0.0f, &r, &c);
     }

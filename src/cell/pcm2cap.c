@@ -313,18 +313,6 @@ static inline float pulses_per_error(const tile *t, float lr_x)
     return lr_x * (float)t->polarity / t->quantum;
 }
 
-/* Pulse counts of columns j0 .. j0+len-1 of `row` (as rounding_pulse_counts), from the
- * uniforms a thread drew ahead (tile_draw_rounding_ahead) when it did. */
-static inline int row_pulse_counts(const tile *t, int row, float a, const float *e, int j0, int len,
-                                   int32_t *n)
-{
-    const float max_pulses = (float)t->params.cell.max_pulses_per_update;
-    if (t->ahead_example && t->ahead_example[row] == t->example + 1)
-        return rounding_counts(a, e + j0, t->ahead_fields + (size_t)row * (size_t)t->ahead_ld + j0, len,
-                               max_pulses, n);
-    return rounding_pulse_counts(a, e + j0, row, j0, len, t->cols, t->key_rounding, max_pulses, n);
-}
-
 /* One row's update: pulse counts block by block, then the device equations where any
  * synapse fires. */
 static row_pulses update_row(tile *t, int row, float lr_x, const float *e)
@@ -336,7 +324,7 @@ static row_pulses update_row(tile *t, int row, float lr_x, const float *e)
     float ae[ROUNDING_BLOCK];
     for (int j0 = 0; j0 < cols; j0 += ROUNDING_BLOCK) {
         const int len = cols - j0 < ROUNDING_BLOCK ? cols - j0 : ROUNDING_BLOCK;
-        if (!row_pulse_counts(t, row, a, e, j0, len, n_block)) continue;
+        if (!tile_row_pulse_counts(t, row, a, e, j0, len, n_block)) continue;
         for (int j = 0; j < len; j++) ae[j] = a * e[j0 + j];
         const row_pulses q = apply_range(t, (size_t)row * (size_t)cols + (size_t)j0, n_block, ae, len);
         r.up += q.up;
@@ -364,7 +352,7 @@ static row_pulses update_narrow_rows(tile *t, int first, int span, const int *ro
     for (int k = 0; k < n_rows; k++) {
         const int i = rows[k], at = (i - first) * cols;
         const float a = pulses_per_error(t, lr * t->x_in[i]);
-        if (!row_pulse_counts(t, i, a, e, 0, cols, n + at)) continue;
+        if (!tile_row_pulse_counts(t, i, a, e, 0, cols, n + at)) continue;
         any = 1;
         for (int j = 0; j < cols; j++) ae[at + j] = a * e[j];
     }

@@ -173,7 +173,7 @@ static int forward_and_backward(mt_network *net, const float *x, int label, uint
     return MT_OK;
 }
 
-/* A training step on a 2pcm3t1c network whose first layer splits between threads, as
+/* A training step on an analogue network whose first layer splits between threads, as
  * one parallel region: every thread reads its rows of the first layer; then one
  * thread runs the rest of the forward and the backward pass (small layers: serial)
  * while another draws the first layer's rounding uniforms for the update (which it
@@ -216,7 +216,7 @@ int mt_network_train_example(mt_network *net, const float *x, int label, double 
     for (int l = 0; l <= last; l++) tile_set_time(net->tiles[l], example_index, now);
 
     int predicted = 0, rc;
-    if (last >= 1 && net->kind == MT_CELL_2PCM3T1C && tile_splits(net->tiles[0])) {
+    if (last >= 1 && net->kind != MT_CELL_FLOAT && tile_splits(net->tiles[0])) {
         rc = train_step_in_one_region(net, x, label, lr, example_index, &predicted, err);
     } else {
         rc = forward_and_backward(net, x, label, example_index, 0, &predicted, err);

@@ -20,6 +20,9 @@
 #define PARALLEL_MIN_FLOAT_SYNAPSES 262144
 #define PARALLEL_MIN_ANALOGUE_SYNAPSES 16384
 
+/* A forward read of a tile narrower than this many columns sums this many (sum_rows). */
+#define NARROW_LANES 16
+
 static int worth_parallel(const tile *t, long synapses)
 {
     return synapses > (t->kind == MT_CELL_FLOAT ? PARALLEL_MIN_FLOAT_SYNAPSES : PARALLEL_MIN_ANALOGUE_SYNAPSES);
@@ -114,7 +117,8 @@ int tile_create(tile **out, const mt_params *p, mt_cell_kind kind, int rows, int
     t->seed = p->train.seed;
     t->polarity = 1;
     size_t n = (size_t)rows * (size_t)cols;
-    t->w = tile_alloc_lines(n, sizeof *t->w);
+    /* padded for a narrow tile's read past the last row (sum_rows) */
+    t->w = tile_alloc_lines(n + NARROW_LANES, sizeof *t->w);
     t->x_in = tile_alloc_lines((size_t)rows, sizeof *t->x_in);
     /* each chunk's list: its blocks' rows and the bias row */
     t->chunk_cap = (rows + ROW_BLOCK * ROW_CHUNKS - 1) / (ROW_BLOCK * ROW_CHUNKS) * ROW_BLOCK + 1;
@@ -244,6 +248,15 @@ void tile_set_time(tile *t, uint64_t example, double now_s)
  * train.leak_sync_examples: the stale rows among rows[0..n_rows-1] (rows = NULL: rows
  * first .. first+n_rows-1).  Only the thread that owns a row reads or writes its
  * record. */
+static int any_stale(const tile *t, int i0, int i1)
+{
+    const uint64_t example = t->example, sync = (uint64_t)t->params.train.leak_sync_examples;
+    const uint64_t *restrict synced = t->row_sync_example;
+    int stale = 0;
+    for (int i = i0; i < i1; i++) stale |= example - synced[i] >= sync;
+    return stale;
+}
+
 static void refresh_stale(tile *t, const int *rows, int first, int n_rows)
 {
     if (t->kind != MT_CELL_2PCM3T1C) return;
@@ -256,6 +269,18 @@ static void refresh_stale(tile *t, const int *rows, int first, int n_rows)
             synced[i] = example;
         }
     }
+}
+
+/* refresh_stale of chunk c's active rows (n_c of them, listed in rows_c).  Rows
+ * re-derived together stay in step (a hidden layer's rows are all driven every
+ * example), so most reads find none of the chunk's rows stale: a branch-free pass over
+ * its blocks says so before the row-by-row look-up. */
+static void refresh_stale_chunk(tile *t, int c, const int *rows_c, int n_c)
+{
+    if (t->kind != MT_CELL_2PCM3T1C) return;
+    int i0, i1, stale = 0;
+    for (int b = 0; !stale && chunk_block(c, b, t->rows, &i0, &i1); b++) stale = any_stale(t, i0, i1);
+    if (stale) refresh_stale(t, rows_c, 0, n_c);
 }
 
 /* Periphery of one read: output noise, saturation and ADC on every output of the
@@ -296,26 +321,29 @@ static int read_outputs(tile *t, float *sums, int n, float scale, float *scratch
     return k + 1;
 }
 
-/* out[j] = sum over the listed rows of x_i W_ij (a chunk's part of a forward read),
- * four rows per pass over out: a quarter of the loads and stores of out, and one pass
- * per four rows of a narrow tile (the output layer has 10 columns).  The additions are
- * still made one row at a time, in row order (no contraction into FMA under -std=c11),
- * so the sum is the same as a row-by-row one. */
+/* out[j] = sum over the listed rows of x_i W_ij for j < width (a chunk's part of a
+ * forward read; row i's weights start at w + i * cols), four rows per pass over out: a
+ * quarter of the loads and stores of out.  The additions are still made one row at a
+ * time, in row order (no contraction into FMA under -std=c11), so the sum is the same as
+ * a row-by-row one.  A tile narrower than NARROW_LANES (the output layer: 10 columns) is
+ * summed NARROW_LANES wide: the lanes from cols on read into the next row (the weight
+ * array is padded for the last row) and are never used, and a row costs one vector
+ * operation instead of a short vector and a scalar tail. */
 static void sum_rows(float *restrict out, const float *restrict w, const float *restrict x,
-                     const int *restrict rows, int n_rows, int cols)
+                     const int *restrict rows, int n_rows, int cols, int width)
 {
-    memset(out, 0, (size_t)cols * sizeof *out);
+    memset(out, 0, (size_t)width * sizeof *out);
     int a = 0;
     for (; a + 4 <= n_rows; a += 4) {
         const float x0 = x[rows[a]], x1 = x[rows[a + 1]], x2 = x[rows[a + 2]], x3 = x[rows[a + 3]];
         const float *restrict w0 = w + (size_t)rows[a] * cols, *restrict w1 = w + (size_t)rows[a + 1] * cols;
         const float *restrict w2 = w + (size_t)rows[a + 2] * cols, *restrict w3 = w + (size_t)rows[a + 3] * cols;
-        for (int j = 0; j < cols; j++) out[j] = out[j] + x0 * w0[j] + x1 * w1[j] + x2 * w2[j] + x3 * w3[j];
+        for (int j = 0; j < width; j++) out[j] = out[j] + x0 * w0[j] + x1 * w1[j] + x2 * w2[j] + x3 * w3[j];
     }
     for (; a < n_rows; a++) {
         const float xi = x[rows[a]];
         const float *restrict wr = w + (size_t)rows[a] * cols;
-        for (int j = 0; j < cols; j++) out[j] += xi * wr[j];
+        for (int j = 0; j < width; j++) out[j] += xi * wr[j];
     }
 }
 
@@ -373,9 +401,18 @@ static int chunk_inputs(tile *t, const float *x, int c)
             for (int i = i0; i < i1; i++) x_in[i] = periphery_quantize(x[i], full_scale, bits);
         else
             for (int i = i0; i < i1; i++) x_in[i] = x[i];
-        for (int i = i0; i < i1; i++) {
-            active[n] = i;
-            n += x_in[i] != 0.0f;
+        /* Hidden layers' inputs (sigmoid outputs) are all driven: count first (a
+         * vectorised reduction) and list a full block without the serial compaction. */
+        int driven = 0;
+        for (int i = i0; i < i1; i++) driven += x_in[i] != 0.0f;
+        if (driven == i1 - i0) {
+            for (int i = i0; i < i1; i++) active[n + i - i0] = i;
+            n += driven;
+        } else if (driven > 0) {
+            for (int i = i0; i < i1; i++) {
+                active[n] = i;
+                n += x_in[i] != 0.0f;
+            }
         }
     }
     if (chunk_of_row(bias) == c) {
@@ -400,8 +437,10 @@ static inline void forward_chunks(tile *t, const float *x, int first, int step)
     for (int c = first; c < ROW_CHUNKS; c += step) {
         const int n_c = chunk_inputs(t, x, c), *rows_c = chunk_list(t, c);
         if (n_c == 0) continue;
-        refresh_stale(t, rows_c, 0, n_c);
-        sum_rows(t->chunk_sums + (size_t)c * t->chunk_ld, t->w, t->x_in, rows_c, n_c, cols);
+        refresh_stale_chunk(t, c, rows_c, n_c);
+        /* (chunk_ld: a run-time value, so that the compiler vectorises the column loop) */
+        sum_rows(t->chunk_sums + (size_t)c * t->chunk_ld, t->w, t->x_in, rows_c, n_c, cols,
+                 cols < NARROW_LANES ? (int)t->chunk_ld : cols);
     }
 }
 
@@ -461,7 +500,7 @@ static void backward_chunks(tile *t, const float *eq, float *out, int first, int
     int i0, i1;
     for (int c = first; c < ROW_CHUNKS; c += step)
         for (int b = 0; chunk_block(c, b, t->rows - 1, &i0, &i1); b++) {
-            refresh_stale(t, NULL, i0, i1 - i0);
+            if (t->kind == MT_CELL_2PCM3T1C && any_stale(t, i0, i1)) refresh_stale(t, NULL, i0, i1 - i0);
             dot_rows(out, t->w, eq, i0, i1, t->cols);
         }
 }

@@ -762,6 +762,35 @@ test_bench_rejects_bad_counts() {
     expect_bad_input "--cells" -- bench --cells float,pcm || return
 }
 
+# A tiny bench: a row and two JSON objects (train, inference) per cell and thread
+# count, and the ratio lines computed from the same medians as the JSON.
+test_bench_reports_rates_and_ratios() {
+    [ -f "$MNIST_DIR/train-images-idx3-ubyte.gz" ] || { skip "no $MNIST_DIR"; return 0; }
+    mt bench --examples 300 --warmup 0 --repeats 1 --cells float,2pcm3t1c --threads 1,2 --json b.jsonl
+    [ "$status" -eq 0 ] || { why="exit $status: $(head -c 300 "$ERR")"; return 1; }
+    cp "$OUT" bench.txt
+    json_assert b.jsonl '
+assert len(objs) == 8, "%d objects, want 8" % len(objs)
+rate = {(o["mode"], o["cell"], o["threads"]): o["examples_per_s"] for o in objs}
+assert all(v > 0 for v in rate.values()), rate
+text = open("bench.txt").read()
+def shown(prefix, cell):
+    line = [l for l in text.splitlines() if l.startswith(prefix)]
+    assert len(line) == 1, "no line %r in:\n%s" % (prefix, text)
+    part = [p for p in line[0].split(":", 1)[1].split(",") if p.split()[0] == cell]
+    assert len(part) == 1, "no %s in %r" % (cell, line[0])
+    return float(part[0].split()[1].rstrip("x"))
+for cell in ("float", "2pcm3t1c"):
+    want = rate[("train", cell, 2)] / rate[("train", cell, 1)]
+    got = shown("training, 2 threads / 1 thread:", cell)
+    assert abs(got - want) <= 0.006, (cell, got, want)
+for t in (1, 2):
+    want = rate[("train", "float", t)] / rate[("train", "2pcm3t1c", t)]
+    got = shown("training time per example / float twin\x27s, %d thread" % t, "2pcm3t1c")
+    assert abs(got - want) <= 0.006 * want, (t, got, want)
+' || return
+}
+
 # A tiny reproduce: every run of the plan on 300 MNIST examples, CIFAR-10 skipped
 # (no features), outputs consistent with each other and independent of --threads.
 test_reproduce_small_run_writes_consistent_outputs() {
@@ -874,6 +903,7 @@ tests=(
     test_reproduce_rejects_bad_options
     test_reproduce_small_run_writes_consistent_outputs
     test_bench_rejects_bad_counts
+    test_bench_reports_rates_and_ratios
 )
 
 passed=0 failed=0

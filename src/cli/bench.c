@@ -24,7 +24,9 @@ static const char *const bench_help =
     "Measures training throughput (batch-1 SGD examples per second) of the paper's\n"
     "784-250-10 network on MNIST for each cell kind and thread count, and inference\n"
     "throughput (forward passes per second), all in one process.  Every default\n"
-    "non-ideality is on.  Reports the median of --repeats runs.\n"
+    "non-ideality is on.  Reports the median of --repeats runs, then each cell's\n"
+    "training speed-up over its 1-thread run and each analogue cell's time per\n"
+    "example relative to the float twin's.\n"
     "\n"
     "options:\n"
     "  --examples N    timed training examples per run (default 20000)\n"
@@ -89,6 +91,39 @@ static int run_once(const mt_params *p, mt_cell_kind kind, const mt_dataset *d, 
     mt_network_free(net);
     (void)right;
     return rc;
+}
+
+/* The ratios issue 5's goals are stated in, from the training medians: each cell's
+ * speed-up over its 1-thread run, and each analogue cell's time per example over the
+ * float twin's at the same thread count (where both were measured). */
+static void print_ratios(double train_at[3][8], const int *threads, int n_threads,
+                         const char *const *kind_names)
+{
+    int one = -1;
+    for (int ti = 0; ti < n_threads; ti++)
+        if (threads[ti] == 1) one = ti;
+    for (int ti = 0; ti < n_threads; ti++) {
+        if (ti == one) continue;
+        int any = 0;
+        for (int k = 0; k < 3; k++) {
+            if (one < 0 || train_at[k][ti] <= 0 || train_at[k][one] <= 0) continue;
+            if (!any) printf("training, %d threads / 1 thread:", threads[ti]);
+            printf("%s %s %.2fx", any ? "," : "", kind_names[k], train_at[k][ti] / train_at[k][one]);
+            any = 1;
+        }
+        if (any) printf("\n");
+    }
+    for (int ti = 0; ti < n_threads; ti++) {
+        int any = 0;
+        for (int k = 1; k < 3; k++) {
+            if (train_at[0][ti] <= 0 || train_at[k][ti] <= 0) continue;
+            if (!any) printf("training time per example / float twin's, %d thread%s:", threads[ti],
+                             threads[ti] == 1 ? "" : "s");
+            printf("%s %s %.2fx", any ? "," : "", kind_names[k], train_at[0][ti] / train_at[k][ti]);
+            any = 1;
+        }
+        if (any) printf("\n");
+    }
 }
 
 static int parse_list(const char *text, int *out, int max, const char *const *names)
@@ -173,6 +208,7 @@ int cmd_bench(int argc, char **argv)
     printf("%-9s %7s %16s %16s %16s\n", "cell", "threads", "train ex/s", "inference ex/s",
            "state B/synapse");
     int rc = MT_OK;
+    double train_at[3][8] = {{0}}; /* medians by cell kind and thread-list position */
     for (int ki = 0; ki < n_kinds && rc == MT_OK; ki++)
         for (int ti = 0; ti < n_threads && rc == MT_OK; ti++) {
 #ifdef _OPENMP
@@ -190,6 +226,7 @@ int cmd_bench(int argc, char **argv)
             qsort(tr, (size_t)repeats, sizeof *tr, cmp_double);
             qsort(in, (size_t)repeats, sizeof *in, cmp_double);
             double train_median = tr[repeats / 2], infer_median = in[repeats / 2];
+            train_at[kinds[ki]][ti] = train_median;
             printf("%-9s %7d %16.0f %16.0f %16.1f\n", kind_names[kinds[ki]], threads[ti], train_median,
                    infer_median, bytes_per_synapse);
             fflush(stdout);
@@ -204,6 +241,7 @@ int cmd_bench(int argc, char **argv)
                         warmup, d.dim, p.net.hidden, d.classes, bytes_per_synapse);
             }
         }
+    if (rc == MT_OK) print_ratios(train_at, threads, n_threads, kind_names);
     mt_dataset_free(&d);
     if (json && fclose(json) != 0) {
         fprintf(stderr, "memtrain: --json %s: write failed\n", json_path);

@@ -14,10 +14,13 @@
 #include "util/rng.h"
 
 /* Work is split between threads only where each gets well over a parallel region's
- * cost (~1.5 µs of fork/join with a little data on this 2-vCPU VM): reads and float
- * updates cost ~0.03 ns per synapse (vectorised multiply-adds), an analogue update or
- * refresh ~0.5 ns.  Measured with `memtrain bench` (docs/performance.md). */
-#define PARALLEL_MIN_FLOAT_SYNAPSES 262144
+ * cost (~0.4 µs of fork/join on this 2-vCPU VM, more with data to share): reads and
+ * float updates cost ~0.03 ns per synapse (vectorised multiply-adds), an analogue
+ * update or refresh ~0.5 ns.  A float network whose first layer splits runs each
+ * training step as one parallel region (network.c), which pays off from MNIST's
+ * 785 x 250 on: 2 threads 1.1-1.2x one.  Measured with `memtrain bench`
+ * (docs/performance.md). */
+#define PARALLEL_MIN_FLOAT_SYNAPSES 65536
 #define PARALLEL_MIN_ANALOGUE_SYNAPSES 16384
 
 /* A forward read of a tile narrower than this many columns sums this many (sum_rows). */

@@ -173,11 +173,11 @@ static int forward_and_backward(mt_network *net, const float *x, int label, uint
     return MT_OK;
 }
 
-/* A training step on an analogue network whose first layer splits between threads, as
- * one parallel region: every thread reads its rows of the first layer; then one
- * thread runs the rest of the forward and the backward pass (small layers: serial)
- * while another draws the first layer's rounding uniforms for the update (which it
- * would otherwise draw itself); then every thread updates its rows.  The same work,
+/* A training step on a network whose first layer splits between threads, as one
+ * parallel region: every thread reads its rows of the first layer; then one thread
+ * runs the rest of the forward and the backward pass (small layers: serial) while
+ * another draws the first layer's rounding uniforms for the update (which it would
+ * otherwise draw itself; analogue cells only); then every thread updates its rows.  The same work,
  * split the same way, as the step-by-step path: results are identical. */
 static int train_step_in_one_region(mt_network *net, const float *x, int label, double lr,
                                     uint64_t example_index, int *predicted, mt_error *err)
@@ -216,7 +216,7 @@ int mt_network_train_example(mt_network *net, const float *x, int label, double 
     for (int l = 0; l <= last; l++) tile_set_time(net->tiles[l], example_index, now);
 
     int predicted = 0, rc;
-    if (last >= 1 && net->kind != MT_CELL_FLOAT && tile_splits(net->tiles[0])) {
+    if (last >= 1 && tile_splits(net->tiles[0])) {
         rc = train_step_in_one_region(net, x, label, lr, example_index, &predicted, err);
     } else {
         rc = forward_and_backward(net, x, label, example_index, 0, &predicted, err);

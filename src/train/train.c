@@ -6,6 +6,7 @@
  * sees simulated time advance by train.example_time_s per training example;
  * evaluation is instantaneous in simulated time (it reads the state training left). */
 #include <math.h>
+#include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -75,10 +76,17 @@ static double accuracy(mt_network *net, const mt_dataset *d, int epoch, int spli
 
 /* Examples [k0, k1) of an epoch of batch-1 SGD over `order`; adds correct
  * predictions (made before each update) to *right. */
-static int train_segment(mt_network *net, const mt_dataset *train, const long *order, double lr,
-                         uint64_t epoch_start, long k0, long k1, long *right, mt_error *err)
+/* Train examples order[k0 .. k1-1]; with `stop` (may be NULL), only until *stop is set,
+ * the next example then left for later: *reached says where it stopped. */
+static int train_segment_until(mt_network *net, const mt_dataset *train, const long *order, double lr,
+                               uint64_t epoch_start, long k0, long k1, long *right, const atomic_int *stop,
+                               long *reached, mt_error *err)
 {
     for (long k = k0; k < k1; k++) {
+        if (stop && atomic_load_explicit(stop, memory_order_relaxed)) {
+            *reached = k;
+            return MT_OK;
+        }
         const float *x = train->x + (size_t)order[k] * train->dim;
         int correct = 0;
         int rc = mt_network_train_example(net, x, train->y[order[k]], lr, epoch_start + (uint64_t)k,
@@ -86,7 +94,15 @@ static int train_segment(mt_network *net, const mt_dataset *train, const long *o
         if (rc) return rc;
         *right += correct;
     }
+    *reached = k1;
     return MT_OK;
+}
+
+static int train_segment(mt_network *net, const mt_dataset *train, const long *order, double lr,
+                         uint64_t epoch_start, long k0, long k1, long *right, mt_error *err)
+{
+    long reached;
+    return train_segment_until(net, train, order, lr, epoch_start, k0, k1, right, NULL, &reached, err);
 }
 
 /* A NaN/Inf that reached a weight without reaching an output is still a fault. */
@@ -183,14 +199,26 @@ int mt_train_run(const mt_params *p, const mt_dataset *train, const mt_dataset *
              * libgomp starts and stops threads each time: a 1-epoch run took 18 s
              * instead of 2) */
             if (side_by_side) {
+                /* The twin is several times faster: once it is done, the analogue network
+                 * stops at the next example and trains the rest of the segment with every
+                 * thread (same results: they do not depend on the thread count). */
+                atomic_int twin_done;
+                atomic_init(&twin_done, 0);
+                long reached = k;
                 #pragma omp parallel sections num_threads(2)
                 {
                     #pragma omp section
-                    rc = train_segment(net, train, order, lr, epoch_start, k, k1, &online_right, err);
+                    rc = train_segment_until(net, train, order, lr, epoch_start, k, k1, &online_right,
+                                             &twin_done, &reached, err);
                     #pragma omp section
-                    twin_rc = train_segment(twin, train, order, lr, epoch_start, k, k1, &twin_right,
-                                            &twin_err);
+                    {
+                        twin_rc = train_segment(twin, train, order, lr, epoch_start, k, k1, &twin_right,
+                                                &twin_err);
+                        atomic_store_explicit(&twin_done, 1, memory_order_relaxed);
+                    }
                 }
+                if (rc == MT_OK && twin_rc == MT_OK && reached < k1)
+                    rc = train_segment(net, train, order, lr, epoch_start, reached, k1, &online_right, err);
             } else {
                 rc = train_segment(net, train, order, lr, epoch_start, k, k1, &online_right, err);
                 if (twin && rc == MT_OK)

@@ -25,6 +25,15 @@
 /* Most columns rounding_pulse_counts handles per call. */
 #define ROUNDING_BLOCK 256
 
+/* Count loops run over a multiple of this many lanes where the caller pads the errors
+ * with zeros (a zero error never fires, whatever its uniform): no scalar tail. */
+#define ROUNDING_LANES 16
+
+static inline int rounding_padded(int len)
+{
+    return (len + ROUNDING_LANES - 1) / ROUNDING_LANES * ROUNDING_LANES;
+}
+
 /* The 16-bit uniforms of columns j0 .. j0+len-1 of `row` (j0 a multiple of 4, len <=
  * ROUNDING_BLOCK) of a tile with `cols` columns, into field[0 .. 4 ceil(len / 4) - 1]. */
 static inline void rounding_fields(int row, int j0, int len, int cols, uint64_t key,

@@ -133,7 +133,9 @@ int tile_create(tile **out, const mt_params *p, mt_cell_kind kind, int rows, int
     /* chunk sums on their own cache lines: written by different threads */
     t->chunk_ld = (size_t)(cols + 15) & ~(size_t)15;
     t->chunk_sums = aligned_alloc(64, (size_t)ROW_CHUNKS * t->chunk_ld * sizeof *t->chunk_sums);
-    int rc = (t->w && t->x_in && t->active && t->chunk_active && t->row_tmp && t->col_tmp && t->chunk_sums)
+    t->err_pad = tile_alloc_lines((size_t)ROW_CHUNKS * t->chunk_ld, sizeof *t->err_pad);
+    int rc = (t->w && t->x_in && t->active && t->chunk_active && t->row_tmp && t->col_tmp && t->chunk_sums &&
+              t->err_pad)
                  ? MT_OK : MT_ENOMEM;
     if (rc == MT_OK && p->train.pulse_stats && kind != MT_CELL_FLOAT) {
         t->pulse_total = tile_alloc_lines(n, sizeof *t->pulse_total);
@@ -194,7 +196,7 @@ size_t tile_state_bytes(const tile *t)
     b += rows * (sizeof *t->x_in + sizeof *t->row_tmp) + cols * sizeof *t->col_tmp +
          (size_t)ROW_CHUNKS * ((size_t)t->chunk_cap * sizeof *t->active +
                                CHUNK_COUNT_STRIDE * sizeof *t->chunk_active) +
-         ROW_CHUNKS * t->chunk_ld * sizeof *t->chunk_sums;
+         ROW_CHUNKS * t->chunk_ld * (sizeof *t->chunk_sums + sizeof *t->err_pad);
     if (t->ahead_fields)
         b += rows * ((size_t)t->ahead_ld * sizeof *t->ahead_fields + sizeof *t->ahead_example);
     return b;
@@ -222,6 +224,7 @@ void tile_free(tile *t)
     free(t->col_tmp);
     free(t->row_tmp);
     free(t->chunk_sums);
+    free(t->err_pad);
     free(t->pulse_total);
     free(t->pulse_net);
     free(t);
@@ -552,6 +555,12 @@ void tile_backward(tile *t, const float *e, float *out, uint64_t noise_key)
  * added to *up, *down. */
 static void update_chunks(tile *t, const float *e, float lr, int first, int step, uint64_t *up, uint64_t *down)
 {
+    if (first >= ROW_CHUNKS) return;
+    if (tile_errors_padded(t)) {
+        float *pad = t->err_pad + (size_t)first * t->chunk_ld;
+        memcpy(pad, e, (size_t)t->cols * sizeof *pad);
+        e = pad;
+    }
     for (int c = first; c < ROW_CHUNKS; c += step) {
         const int *rows_c = chunk_list(t, c);
         if (t->kind == MT_CELL_2PCM3T1C) {
@@ -619,7 +628,7 @@ void tile_draw_rounding_ahead(tile *t, atomic_int *stop)
 {
     if (t->kind == MT_CELL_FLOAT) return;
     if (!t->ahead_fields) {
-        t->ahead_ld = (t->cols + 3) / 4 * 4;
+        t->ahead_ld = (int)t->chunk_ld; /* whole vectors: rounding_padded */
         t->ahead_fields = tile_alloc_lines((size_t)t->rows * (size_t)t->ahead_ld, sizeof *t->ahead_fields);
         t->ahead_example = tile_alloc_lines((size_t)t->rows, sizeof *t->ahead_example);
         if (!t->ahead_fields || !t->ahead_example) {

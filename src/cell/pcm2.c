@@ -118,9 +118,18 @@ row_pulses cell_pcm2_update_row(tile *t, int row, float lr_x, const float *e)
     int32_t n[ROUNDING_BLOCK];
     for (int j0 = 0; j0 < cols; j0 += ROUNDING_BLOCK) {
         const int len = cols - j0 < ROUNDING_BLOCK ? cols - j0 : ROUNDING_BLOCK;
-        if (!tile_row_pulse_counts(t, row, a, e, j0, len, n)) continue;
-        for (int jj = 0; jj < len; jj++)
-            if (n[jj]) pulse_pair(t, (size_t)row * cols + (size_t)(j0 + jj), n[jj], a * e[j0 + jj] > 0.0f, &r, &c);
+        if (!tile_row_pulse_counts(t, row, a, e, j0, tile_count_width(t, len), n)) continue;
+        /* ~2 % of the synapses fire: look at 16 counts at once (one vector) before
+         * looking at each of them */
+        for (int k0 = 0; k0 < len; k0 += ROUNDING_LANES) {
+            const int glen = len - k0 < ROUNDING_LANES ? len - k0 : ROUNDING_LANES;
+            int32_t any = 0;
+            for (int jj = 0; jj < glen; jj++) any |= n[k0 + jj];
+            if (!any) continue;
+            for (int jj = k0; jj < k0 + glen; jj++)
+                if (n[jj])
+                    pulse_pair(t, (size_t)row * cols + (size_t)(j0 + jj), n[jj], a * e[j0 + jj] > 0.0f, &r, &c);
+        }
     }
     if (c.refreshes) add_counters(&t->counters, &c); /* rare: atomics cost */
     return r;

@@ -324,7 +324,7 @@ static row_pulses update_row(tile *t, int row, float lr_x, const float *e)
     float ae[ROUNDING_BLOCK];
     for (int j0 = 0; j0 < cols; j0 += ROUNDING_BLOCK) {
         const int len = cols - j0 < ROUNDING_BLOCK ? cols - j0 : ROUNDING_BLOCK;
-        if (!tile_row_pulse_counts(t, row, a, e, j0, len, n_block)) continue;
+        if (!tile_row_pulse_counts(t, row, a, e, j0, tile_count_width(t, len), n_block)) continue;
         for (int j = 0; j < len; j++) ae[j] = a * e[j0 + j];
         const row_pulses q = apply_range(t, (size_t)row * (size_t)cols + (size_t)j0, n_block, ae, len);
         r.up += q.up;

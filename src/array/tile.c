@@ -23,8 +23,9 @@
 #define PARALLEL_MIN_FLOAT_SYNAPSES 65536
 #define PARALLEL_MIN_ANALOGUE_SYNAPSES 16384
 
-/* A forward read of a tile narrower than this many columns sums this many (sum_rows). */
-#define NARROW_LANES 16
+/* Padding of the weight array: a forward read sums whole vectors of this many floats
+ * per row (sum_rows), the last row's reaching past the end. */
+#define READ_LANES 16
 
 static int worth_parallel(const tile *t, long synapses)
 {
@@ -121,7 +122,7 @@ int tile_create(tile **out, const mt_params *p, mt_cell_kind kind, int rows, int
     t->polarity = 1;
     size_t n = (size_t)rows * (size_t)cols;
     /* padded for a narrow tile's read past the last row (sum_rows) */
-    t->w = tile_alloc_lines(n + NARROW_LANES, sizeof *t->w);
+    t->w = tile_alloc_lines(n + READ_LANES, sizeof *t->w);
     t->x_in = tile_alloc_lines((size_t)rows, sizeof *t->x_in);
     /* each chunk's list: its blocks' rows and the bias row */
     t->chunk_cap = (rows + ROW_BLOCK * ROW_CHUNKS - 1) / (ROW_BLOCK * ROW_CHUNKS) * ROW_BLOCK + 1;
@@ -331,10 +332,10 @@ static int read_outputs(tile *t, float *sums, int n, float scale, float *scratch
  * forward read; row i's weights start at w + i * cols), four rows per pass over out: a
  * quarter of the loads and stores of out.  The additions are still made one row at a
  * time, in row order (no contraction into FMA under -std=c11), so the sum is the same as
- * a row-by-row one.  A tile narrower than NARROW_LANES (the output layer: 10 columns) is
- * summed NARROW_LANES wide: the lanes from cols on read into the next row (the weight
- * array is padded for the last row) and are never used, and a row costs one vector
- * operation instead of a short vector and a scalar tail. */
+ * a row-by-row one.  width is cols rounded up to whole vectors (chunk_ld): the lanes
+ * from cols on read into the next row (the weight array is padded for the last row)
+ * and are never used, and the loop has no scalar tail (the output layer's 10 columns:
+ * one vector per row instead of 8 lanes and 2 scalars). */
 static void sum_rows(float *restrict out, const float *restrict w, const float *restrict x,
                      const int *restrict rows, int n_rows, int cols, int width)
 {
@@ -444,9 +445,9 @@ static inline void forward_chunks(tile *t, const float *x, int first, int step)
         const int n_c = chunk_inputs(t, x, c), *rows_c = chunk_list(t, c);
         if (n_c == 0) continue;
         refresh_stale_chunk(t, c, rows_c, n_c);
-        /* (chunk_ld: a run-time value, so that the compiler vectorises the column loop) */
-        sum_rows(t->chunk_sums + (size_t)c * t->chunk_ld, t->w, t->x_in, rows_c, n_c, cols,
-                 cols < NARROW_LANES ? (int)t->chunk_ld : cols);
+        /* chunk_ld: whole vectors (a run-time value, so that the compiler vectorises the
+         * column loop, not the row loop) */
+        sum_rows(t->chunk_sums + (size_t)c * t->chunk_ld, t->w, t->x_in, rows_c, n_c, cols, (int)t->chunk_ld);
     }
 }
 

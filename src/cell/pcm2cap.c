@@ -337,24 +337,34 @@ static row_pulses update_row(tile *t, int row, float lr_x, const float *e)
  * 10 columns), of which the `n_rows` listed in `rows` are updated: their synapses are
  * consecutive in memory, so the kernel runs on PULSE_GROUP of them at a time across
  * rows, not on one short row at a time (results are the same: every synapse's
- * equations and draws are its own). */
+ * equations and draws are its own).  The rounding, too, works a whole vector per row:
+ * the block's uniforms are one run of draws (row i's are draws i ceil(cols/4) + 1 ...,
+ * consecutive from row to row), and each row's counts are taken PULSE_GROUP wide with
+ * the errors padded with zeros: the lanes past the row count 0 and are stored over the
+ * next row's first counts before that row is taken (rows are listed in order), or
+ * leave a row that is not driven at 0. */
 static row_pulses update_narrow_rows(tile *t, int first, int span, const int *rows, int n_rows,
                                      float lr, const float *e)
 {
     enum { MAX_SYNAPSES = ROW_BLOCK * PULSE_GROUP };
-    const int cols = t->cols;
-    int32_t n[MAX_SYNAPSES];
-    float ae[MAX_SYNAPSES];
-    const int len = span * cols;
-    memset(n, 0, (size_t)len * sizeof *n);
-    memset(ae, 0, (size_t)len * sizeof *ae);
-    int any = 0;
+    const int cols = t->cols, len = span * cols;
+    const int row_fields = (cols + 3) / 4 * 4;       /* 16-bit uniforms per row: 12 for 10 columns */
+    const int lanes = (int)t->chunk_ld;               /* PULSE_GROUP; run-time: the lane loop vectorises */
+    const float max_pulses = (float)t->params.cell.max_pulses_per_update;
+    int32_t n[MAX_SYNAPSES + PULSE_GROUP];
+    float ae[MAX_SYNAPSES + PULSE_GROUP];
+    uint16_t field[ROW_BLOCK * PULSE_GROUP + PULSE_GROUP];
+    float e_pad[PULSE_GROUP] = {0.0f};
+    memcpy(e_pad, e, (size_t)cols * sizeof *e_pad);
+    memset(n, 0, (size_t)(len + lanes) * sizeof *n);
+    memset(ae, 0, (size_t)(len + lanes) * sizeof *ae); /* rows not driven: read, never used */
+    rounding_fields(first, 0, span * row_fields + lanes, cols, t->key_rounding, field);
+    int32_t any = 0;
     for (int k = 0; k < n_rows; k++) {
-        const int i = rows[k], at = (i - first) * cols;
-        const float a = pulses_per_error(t, lr * t->x_in[i]);
-        if (!tile_row_pulse_counts(t, i, a, e, 0, cols, n + at)) continue;
-        any = 1;
-        for (int j = 0; j < cols; j++) ae[at + j] = a * e[j];
+        const int r = rows[k] - first;
+        const float a = pulses_per_error(t, lr * t->x_in[rows[k]]);
+        any |= rounding_counts(a, e_pad, field + r * row_fields, lanes, max_pulses, n + r * cols);
+        for (int j = 0; j < lanes; j++) ae[r * cols + j] = a * e_pad[j];
     }
     if (!any) return (row_pulses){0, 0};
     return apply_range(t, (size_t)first * (size_t)cols, n, ae, len);

@@ -121,7 +121,7 @@ int tile_create(tile **out, const mt_params *p, mt_cell_kind kind, int rows, int
     t->seed = p->train.seed;
     t->polarity = 1;
     size_t n = (size_t)rows * (size_t)cols;
-    /* padded for a narrow tile's read past the last row (sum_rows) */
+    /* padded: a forward read sums whole vectors per row, the last row's past the end (sum_rows) */
     t->w = tile_alloc_lines(n + READ_LANES, sizeof *t->w);
     t->x_in = tile_alloc_lines((size_t)rows, sizeof *t->x_in);
     /* each chunk's list: its blocks' rows and the bias row */
@@ -255,15 +255,6 @@ void tile_set_time(tile *t, uint64_t example, double now_s)
  * train.leak_sync_examples: the stale rows among rows[0..n_rows-1] (rows = NULL: rows
  * first .. first+n_rows-1).  Only the thread that owns a row reads or writes its
  * record. */
-static int any_stale(const tile *t, int i0, int i1)
-{
-    const uint64_t example = t->example, sync = (uint64_t)t->params.train.leak_sync_examples;
-    const uint64_t *restrict synced = t->row_sync_example;
-    int stale = 0;
-    for (int i = i0; i < i1; i++) stale |= example - synced[i] >= sync;
-    return stale;
-}
-
 static void refresh_stale(tile *t, const int *rows, int first, int n_rows)
 {
     if (t->kind != MT_CELL_2PCM3T1C) return;
@@ -276,6 +267,17 @@ static void refresh_stale(tile *t, const int *rows, int first, int n_rows)
             synced[i] = example;
         }
     }
+}
+
+/* Whether any of rows [i0, i1) is due to be re-derived (2pcm3t1c tiles): branch-free,
+ * it vectorises. */
+static int any_stale(const tile *t, int i0, int i1)
+{
+    const uint64_t example = t->example, sync = (uint64_t)t->params.train.leak_sync_examples;
+    const uint64_t *restrict synced = t->row_sync_example;
+    int stale = 0;
+    for (int i = i0; i < i1; i++) stale |= example - synced[i] >= sync;
+    return stale;
 }
 
 /* refresh_stale of chunk c's active rows (n_c of them, listed in rows_c).  Rows

@@ -185,6 +185,7 @@ void cell_pcm2cap_read_row(tile *t, int row, float *w)
  * floats): late in training ~2 % of the synapses of an active row fire, so a row's
  * pulses touch a few groups rather than the whole row. */
 #define PULSE_GROUP 16
+_Static_assert(PULSE_GROUP % 16 == 0, "update_narrow_rows takes chunk_ld (16 for a narrow tile) lanes per row");
 
 /* The state a group of consecutive synapses' update reads and writes (arrays start at
  * the group). */

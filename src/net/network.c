@@ -177,8 +177,8 @@ static int forward_and_backward(mt_network *net, const float *x, int label, uint
  * parallel region: every thread reads its rows of the first layer; then one thread
  * runs the rest of the forward and the backward pass (small layers: serial) while
  * another draws the first layer's rounding uniforms for the update (which it would
- * otherwise draw itself; analogue cells only); then every thread updates its rows.  The same work,
- * split the same way, as the step-by-step path: results are identical. */
+ * otherwise draw itself; analogue cells only); then every thread updates its rows.
+ * The same work, split the same way, as the step-by-step path: results are identical. */
 static int train_step_in_one_region(mt_network *net, const float *x, int label, double lr,
                                     uint64_t example_index, int *predicted, mt_error *err)
 {

@@ -75,9 +75,9 @@ static double accuracy(mt_network *net, const mt_dataset *d, int epoch, int spli
 }
 
 /* Examples [k0, k1) of an epoch of batch-1 SGD over `order`; adds correct
- * predictions (made before each update) to *right. */
-/* Train examples order[k0 .. k1-1]; with `stop` (may be NULL), only until *stop is set,
- * the next example then left for later: *reached says where it stopped. */
+ * predictions (made before each update) to *right.  With `stop` (may be NULL), only
+ * until *stop is set, the next example then left for later; *reached says where it
+ * stopped (k1 when done). */
 static int train_segment_until(mt_network *net, const mt_dataset *train, const long *order, double lr,
                                uint64_t epoch_start, long k0, long k1, long *right, const atomic_int *stop,
                                long *reached, mt_error *err)

@@ -29,9 +29,11 @@
  * with zeros (a zero error never fires, whatever its uniform): no scalar tail. */
 #define ROUNDING_LANES 16
 
+/* The lanes to count for len columns: len rounded up to whole vectors, except that a
+ * row shorter than one vector stays as it is (widening it costs more than its tail). */
 static inline int rounding_padded(int len)
 {
-    return (len + ROUNDING_LANES - 1) / ROUNDING_LANES * ROUNDING_LANES;
+    return len < ROUNDING_LANES ? len : (len + ROUNDING_LANES - 1) / ROUNDING_LANES * ROUNDING_LANES;
 }
 
 /* The 16-bit uniforms of columns j0 .. j0+len-1 of `row` (j0 a multiple of 4, len <=

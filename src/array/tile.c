@@ -269,10 +269,11 @@ static void refresh_stale(tile *t, const int *rows, int first, int n_rows)
     }
 }
 
-/* Whether any of rows [i0, i1) is due to be re-derived (2pcm3t1c tiles): branch-free,
- * it vectorises. */
+/* Whether any of rows [i0, i1) is due to be re-derived (2pcm3t1c tiles; the others
+ * never are): branch-free, it vectorises. */
 static int any_stale(const tile *t, int i0, int i1)
 {
+    if (t->kind != MT_CELL_2PCM3T1C) return 0;
     const uint64_t example = t->example, sync = (uint64_t)t->params.train.leak_sync_examples;
     const uint64_t *restrict synced = t->row_sync_example;
     int stale = 0;
@@ -286,7 +287,6 @@ static int any_stale(const tile *t, int i0, int i1)
  * its blocks says so before the row-by-row look-up. */
 static void refresh_stale_chunk(tile *t, int c, const int *rows_c, int n_c)
 {
-    if (t->kind != MT_CELL_2PCM3T1C) return;
     int i0, i1, stale = 0;
     for (int b = 0; !stale && chunk_block(c, b, t->rows, &i0, &i1); b++) stale = any_stale(t, i0, i1);
     if (stale) refresh_stale(t, rows_c, 0, n_c);
@@ -509,7 +509,7 @@ static void backward_chunks(tile *t, const float *eq, float *out, int first, int
     int i0, i1;
     for (int c = first; c < ROW_CHUNKS; c += step)
         for (int b = 0; chunk_block(c, b, t->rows - 1, &i0, &i1); b++) {
-            if (t->kind == MT_CELL_2PCM3T1C && any_stale(t, i0, i1)) refresh_stale(t, NULL, i0, i1 - i0);
+            if (any_stale(t, i0, i1)) refresh_stale(t, NULL, i0, i1 - i0);
             dot_rows(out, t->w, eq, i0, i1, t->cols);
         }
 }
@@ -559,7 +559,8 @@ void tile_backward(tile *t, const float *e, float *out, uint64_t noise_key)
 static void update_chunks(tile *t, const float *e, float lr, int first, int step, uint64_t *up, uint64_t *down)
 {
     if (first >= ROW_CHUNKS) return;
-    if (tile_errors_padded(t)) {
+    if (t->kind != MT_CELL_FLOAT) {
+        /* the cells' count loops then run over whole vectors (rounding_padded) */
         float *pad = t->err_pad + (size_t)first * t->chunk_ld;
         memcpy(pad, e, (size_t)t->cols * sizeof *pad);
         e = pad;

@@ -87,7 +87,8 @@ typedef struct tile {
     uint64_t *ahead_example;
     int ahead_ld;
     float *err_pad;             /* ROW_CHUNKS x chunk_ld: each updating thread's copy of the
-                                   column errors, zero from cols on (tile_update_rows) */
+                                   column errors, zero from cols on: the errors an analogue
+                                   tile's cells get from tile_update_rows */
     float *col_tmp;             /* cols */
     float *chunk_sums;          /* ROW_CHUNKS x chunk_ld: each chunk's part of a forward read */
     size_t chunk_ld;            /* cols rounded up to a cache line of floats */
@@ -177,25 +178,11 @@ void tile_update_finish(tile *const *tiles, int n_tiles, const uint64_t *up, con
  * column) alone.  Analogue tiles only (float tiles ignore it). */
 void tile_draw_rounding_ahead(tile *t, atomic_int *stop);
 
-/* Whether tile_update_rows hands this tile's cells a copy of the column errors padded
- * with zeros to chunk_ld (wide analogue tiles), so that their count loops can run over
- * whole vectors. */
-static inline int tile_errors_padded(const tile *t)
-{
-    return t->kind != MT_CELL_FLOAT && t->cols >= ROUNDING_LANES;
-}
-
-/* Lanes of a count over len columns starting at a multiple of ROUNDING_BLOCK. */
-static inline int tile_count_width(const tile *t, int len)
-{
-    return tile_errors_padded(t) ? rounding_padded(len) : len;
-}
-
 /* Pulse counts of columns j0 .. j0+width-1 of `row` (as rounding_pulse_counts: a is the
  * row's signed pulses per unit error, e the tile's column errors), from the uniforms
  * tile_draw_rounding_ahead drew when it got to this row, else drawn here.  width:
- * tile_count_width(t, len); lanes from len on (zero errors) count 0.  Returns whether
- * any count is non-zero. */
+ * rounding_padded(len), over the zero-padded errors tile_update_rows hands an analogue
+ * tile's cells; lanes from len on count 0.  Returns whether any count is non-zero. */
 static inline int tile_row_pulse_counts(const tile *t, int row, float a, const float *e, int j0, int width,
                                         int32_t *n)
 {

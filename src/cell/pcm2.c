@@ -118,7 +118,7 @@ row_pulses cell_pcm2_update_row(tile *t, int row, float lr_x, const float *e)
     int32_t n[ROUNDING_BLOCK];
     for (int j0 = 0; j0 < cols; j0 += ROUNDING_BLOCK) {
         const int len = cols - j0 < ROUNDING_BLOCK ? cols - j0 : ROUNDING_BLOCK;
-        if (!tile_row_pulse_counts(t, row, a, e, j0, tile_count_width(t, len), n)) continue;
+        if (!tile_row_pulse_counts(t, row, a, e, j0, rounding_padded(len), n)) continue;
         /* ~2 % of the synapses fire: look at 16 counts at once (one vector) before
          * looking at each of them */
         for (int k0 = 0; k0 < len; k0 += ROUNDING_LANES) {

@@ -325,7 +325,7 @@ static row_pulses update_row(tile *t, int row, float lr_x, const float *e)
     float ae[ROUNDING_BLOCK];
     for (int j0 = 0; j0 < cols; j0 += ROUNDING_BLOCK) {
         const int len = cols - j0 < ROUNDING_BLOCK ? cols - j0 : ROUNDING_BLOCK;
-        if (!tile_row_pulse_counts(t, row, a, e, j0, tile_count_width(t, len), n_block)) continue;
+        if (!tile_row_pulse_counts(t, row, a, e, j0, rounding_padded(len), n_block)) continue;
         for (int j = 0; j < len; j++) ae[j] = a * e[j0 + j];
         const row_pulses q = apply_range(t, (size_t)row * (size_t)cols + (size_t)j0, n_block, ae, len);
         r.up += q.up;
@@ -340,10 +340,10 @@ static row_pulses update_row(tile *t, int row, float lr_x, const float *e)
  * rows, not on one short row at a time (results are the same: every synapse's
  * equations and draws are its own).  The rounding, too, works a whole vector per row:
  * the block's uniforms are one run of draws (row i's are draws i ceil(cols/4) + 1 ...,
- * consecutive from row to row), and each row's counts are taken PULSE_GROUP wide with
- * the errors padded with zeros: the lanes past the row count 0 and are stored over the
- * next row's first counts before that row is taken (rows are listed in order), or
- * leave a row that is not driven at 0. */
+ * consecutive from row to row), and each row's counts are taken PULSE_GROUP wide over
+ * the zero-padded errors (tile_update_rows): the lanes past the row count 0 and are
+ * stored over the next row's first counts before that row is taken (rows are listed in
+ * order), or leave a row that is not driven at 0. */
 static row_pulses update_narrow_rows(tile *t, int first, int span, const int *rows, int n_rows,
                                      float lr, const float *e)
 {
@@ -355,8 +355,6 @@ static row_pulses update_narrow_rows(tile *t, int first, int span, const int *ro
     int32_t n[MAX_SYNAPSES + PULSE_GROUP];
     float ae[MAX_SYNAPSES + PULSE_GROUP];
     uint16_t field[ROW_BLOCK * PULSE_GROUP + PULSE_GROUP];
-    float e_pad[PULSE_GROUP] = {0.0f};
-    memcpy(e_pad, e, (size_t)cols * sizeof *e_pad);
     memset(n, 0, (size_t)(len + lanes) * sizeof *n);
     memset(ae, 0, (size_t)(len + lanes) * sizeof *ae); /* rows not driven: read, never used */
     rounding_fields(first, 0, span * row_fields + lanes, cols, t->key_rounding, field);
@@ -364,8 +362,8 @@ static row_pulses update_narrow_rows(tile *t, int first, int span, const int *ro
     for (int k = 0; k < n_rows; k++) {
         const int r = rows[k] - first;
         const float a = pulses_per_error(t, lr * t->x_in[rows[k]]);
-        any |= rounding_counts(a, e_pad, field + r * row_fields, lanes, max_pulses, n + r * cols);
-        for (int j = 0; j < lanes; j++) ae[r * cols + j] = a * e_pad[j];
+        any |= rounding_counts(a, e, field + r * row_fields, lanes, max_pulses, n + r * cols);
+        for (int j = 0; j < lanes; j++) ae[r * cols + j] = a * e[j];
     }
     if (!any) return (row_pulses){0, 0};
     return apply_range(t, (size_t)first * (size_t)cols, n, ae, len);

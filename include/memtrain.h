@@ -476,6 +476,17 @@ void mt_network_free(mt_network *net);
 int mt_network_train_example(mt_network *net, const float *x, int label, double lr,
                              uint64_t example_index, int *correct, mt_error *err);
 
+/* Batch-1 SGD on examples k0 .. k1-1 of `data` in turn: example k is row order[k]
+ * (order NULL: row k mod data->n) with example_index first_index + k.  The same
+ * steps, with the same results, as mt_network_train_example on each; but on more
+ * than one thread the threads stay together from one example to the next rather
+ * than meeting in a new parallel region for each (faster: docs/performance.md).
+ * Adds the number of right predictions (made before each update) to *correct (may
+ * be NULL).  Stops at the first error (MT_ENUMERIC, or MT_EINPUT for a dataset whose
+ * shape does not fit the network or an order entry outside the dataset). */
+int mt_network_train_examples(mt_network *net, const mt_dataset *data, const long *order, long k0,
+                              long k1, double lr, uint64_t first_index, long *correct, mt_error *err);
+
 /* Predicted class of x (forward pass only; does not change state or time).
  * eval_key distinguishes evaluation passes in the noise streams. */
 int mt_network_predict(mt_network *net, const float *x, uint64_t eval_key);

@@ -127,6 +127,108 @@ TEST(training_is_identical_with_one_and_two_threads)
     free(b);
 }
 
+/* A run of examples trained by one call (on 2 threads: one team through all of them,
+ * transfers included) against the same examples one call each on 1 thread: the same
+ * weights bit for bit, the same counters, the same count of right predictions; and
+ * a fault inside a run stops it with the failing example's index. */
+TEST(training_a_run_equals_training_example_by_example)
+{
+    enum { N_IN = 1100, N = 300 };
+    mt_params p;
+    mt_params_default(&p);
+    strcpy(p.net.hidden, "700,400");
+    p.transfer.interval = 150;
+    float *x = malloc(sizeof(float) * N_IN * N);
+    uint8_t y[N];
+    long order[N];
+    for (int k = 0; k < N; k++) {
+        for (int i = 0; i < N_IN; i++) {
+            double u = rng_uniform(rng_key(1, 0, RNG_TEST, (uint64_t)k), (uint64_t)i);
+            x[(size_t)k * N_IN + i] = u < 0.6 ? 0.0f : (float)u;
+        }
+        y[k] = (uint8_t)(rng_uniform(2, (uint64_t)k) * 10);
+        order[k] = (k * 7) % N; /* a permutation: 7 and 300 are coprime */
+    }
+    mt_dataset d = {N, N_IN, 10, x, y, "synthetic"};
+    const uint64_t first = 1000; /* examples 1000 .. 1299: transfers after 1049, 1199 */
+    const size_t cap = 1101 * 700 + 701 * 400 + 401 * 10;
+    float *a = malloc(cap * sizeof(float)), *b = malloc(cap * sizeof(float));
+    for (int kind = MT_CELL_FLOAT; kind <= MT_CELL_2PCM3T1C; kind++) {
+        mt_error err;
+#ifdef _OPENMP
+        omp_set_num_threads(1);
+#endif
+        mt_network *one = make_net(&p, (mt_cell_kind)kind, N_IN, 10);
+        long right_one = 0;
+        for (long k = 0; k < N; k++) {
+            int correct = 0;
+            CHECK_INT(mt_network_train_example(one, x + (size_t)order[k] * N_IN, y[order[k]], 0.1, first + (uint64_t)k,
+                                               &correct, &err),
+                      MT_OK);
+            right_one += correct;
+        }
+#ifdef _OPENMP
+        omp_set_num_threads(2);
+#endif
+        mt_network *run = make_net(&p, (mt_cell_kind)kind, N_IN, 10);
+        long right_run = 0;
+        /* in two calls: a run picks up where the last one stopped */
+        CHECK_INT(mt_network_train_examples(run, &d, order, 0, 120, 0.1, first, &right_run, &err), MT_OK);
+        CHECK_INT(mt_network_train_examples(run, &d, order, 120, N, 0.1, first, &right_run, &err), MT_OK);
+        CHECK_INT(right_run, right_one);
+        CHECK(right_one > 0);
+        size_t n = 0;
+        for (int l = 0; l < mt_network_layers(one); l++) {
+            int rows, cols;
+            mt_network_layer_shape(one, l, &rows, &cols);
+            mt_network_layer_weights(one, l, a + n);
+            mt_network_layer_weights(run, l, b + n);
+            n += (size_t)rows * cols;
+        }
+        CHECK_INT(n, cap);
+        CHECK_MSG(memcmp(a, b, cap * sizeof(float)) == 0, "cell kind %d: a run differs from its examples", kind);
+        const mt_counters c_one = mt_network_counters(one), c_run = mt_network_counters(run);
+        CHECK_MSG(memcmp(&c_one, &c_run, sizeof c_one) == 0, "cell kind %d: counters differ", kind);
+        CHECK_INT(c_run.transfers, kind == MT_CELL_2PCM3T1C ? 2 : 0);
+
+        /* a weight gone NaN (in the bias row: driven by every example) stops the next run at
+         * its first example */
+        tile *t0 = network_tile(run, 0);
+        t0->w[(size_t)(t0->rows - 1) * (size_t)t0->cols + 5] = NAN;
+        CHECK_ERROR(mt_network_train_examples(run, &d, order, 10, 20, 0.1, first + N, NULL, &err), err,
+                    MT_ENUMERIC, "example 1310");
+        mt_network_free(one);
+        mt_network_free(run);
+    }
+    free(a);
+    free(b);
+    free(x);
+}
+
+TEST(a_run_rejects_a_dataset_or_order_that_does_not_fit)
+{
+    mt_params p;
+    mt_params_default(&p);
+    strcpy(p.net.hidden, "8");
+    mt_network *net = make_net(&p, MT_CELL_2PCM3T1C, 6, 3);
+    float x[2 * 6] = {0};
+    uint8_t y[2] = {0, 1};
+    mt_dataset d = {2, 6, 3, x, y, "tiny"};
+    long order[2] = {1, 2};
+    mt_error err;
+    CHECK_ERROR(mt_network_train_examples(net, &d, order, 0, 2, 0.1, 0, NULL, &err), err, MT_EINPUT,
+                "tiny: example 1 is row 2");
+    d.dim = 5;
+    CHECK_ERROR(mt_network_train_examples(net, &d, NULL, 0, 2, 0.1, 0, NULL, &err), err, MT_EINPUT,
+                "tiny: 5 features");
+    d.dim = 6;
+    CHECK_ERROR(mt_network_train_examples(net, &d, NULL, 2, 1, 0.1, 0, NULL, &err), err, MT_EINPUT, "tiny");
+    long right = 0;
+    CHECK_INT(mt_network_train_examples(net, &d, NULL, 0, 5, 0.1, 0, &right, &err), MT_OK); /* rows k mod 2 */
+    CHECK(right >= 0 && right <= 5);
+    mt_network_free(net);
+}
+
 TEST(a_nan_weight_is_reported_with_the_example_index)
 {
     mt_params p;

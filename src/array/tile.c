@@ -594,11 +594,15 @@ void tile_update_rows(tile *const *tiles, const float *const *errors, int n_tile
     for (int k = 0; k < n_tiles; k++) update_chunks(tiles[k], errors[k], lr, first, step, &up[k], &down[k]);
 }
 
-void tile_update_finish(tile *const *tiles, int n_tiles, const uint64_t *up, const uint64_t *down)
+void tile_count_update(tile *const *tiles, int n_tiles)
+{
+    for (int k = 0; k < n_tiles; k++) tiles[k]->counters.update_rows += (uint64_t)tiles[k]->n_active;
+}
+
+void tile_count_pulses(tile *const *tiles, int n_tiles, const uint64_t *up, const uint64_t *down)
 {
     for (int k = 0; k < n_tiles; k++) {
         tile *t = tiles[k];
-        t->counters.update_rows += (uint64_t)t->n_active;
         if (t->kind == MT_CELL_2PCM) {
             t->counters.pcm_set_pulses_update += up[k] + down[k];
         } else {
@@ -625,7 +629,8 @@ void tile_update_all(tile *const *tiles, const float *const *errors, int n_tiles
     } else {
         tile_update_rows(tiles, errors, n_tiles, lr, 0, 1, up, down);
     }
-    tile_update_finish(tiles, n_tiles, up, down);
+    tile_count_update(tiles, n_tiles);
+    tile_count_pulses(tiles, n_tiles, up, down);
 }
 
 void tile_draw_rounding_ahead(tile *t, atomic_int *stop)
@@ -666,7 +671,14 @@ void tile_update(tile *t, const float *e, float lr)
 
 void tile_transfer(tile *t)
 {
-    if (t->kind == MT_CELL_2PCM3T1C) cell_pcm2cap_transfer(t);
+    if (t->kind != MT_CELL_2PCM3T1C) return;
+    #pragma omp parallel
+    cell_pcm2cap_transfer_shared(t);
+}
+
+void tile_transfer_shared(tile *t)
+{
+    if (t->kind == MT_CELL_2PCM3T1C) cell_pcm2cap_transfer_shared(t);
 }
 
 void tile_read_weights(tile *t, float *w)

@@ -165,11 +165,14 @@ int tile_splits(const tile *t);
 void tile_forward_rows(tile *t, const float *x, int first, int step);
 void tile_forward_finish(tile *t, float *y, uint64_t noise_key);
 
-/* tile_update_all in two parts: each thread's chunks of every tile, counting pulses
- * into up[k], down[k] (per thread, summed by the caller), then the counters. */
+/* tile_update_all in parts: each thread's chunks of every tile, counting pulses into
+ * up[k], down[k] (per thread, summed by the caller); then, once per update, the
+ * counters of the rows updated (the active rows of the last forward read); and the
+ * pulses, summed over threads (and over updates, if the caller wishes). */
 void tile_update_rows(tile *const *tiles, const float *const *errors, int n_tiles, float lr,
                       int first, int step, uint64_t *up, uint64_t *down);
-void tile_update_finish(tile *const *tiles, int n_tiles, const uint64_t *up, const uint64_t *down);
+void tile_count_update(tile *const *tiles, int n_tiles);
+void tile_count_pulses(tile *const *tiles, int n_tiles, const uint64_t *up, const uint64_t *down);
 
 /* Draw the stochastic-rounding uniforms of this example's active rows (those of the
  * last forward read) ahead of the update, row by row, until *stop becomes non-zero:
@@ -193,8 +196,12 @@ static inline int tile_row_pulse_counts(const tile *t, int row, float a, const f
     return rounding_pulse_counts(a, e + j0, row, j0, width, t->cols, t->key_rounding, max_pulses, n);
 }
 
-/* Transfer every cell's capacitor weight into its PCM pair (2pcm3t1c only). */
+/* Transfer every cell's capacitor weight into its PCM pair (2pcm3t1c only), in a
+ * parallel region of its own. */
 void tile_transfer(tile *t);
+/* tile_transfer called by every thread of the parallel region running (each does its
+ * share of the synapses), or by one thread outside any. */
+void tile_transfer_shared(tile *t);
 
 /* Exact current weights (weight units) into w (rows x cols). */
 void tile_read_weights(tile *t, float *w);
@@ -225,7 +232,7 @@ void cell_pcm2cap_refresh_row(tile *t, int row); /* the caller records the row a
 /* The update of rows[0..n_rows) (increasing, owned by the calling thread), row i with
  * lr * x_in[i]. */
 row_pulses cell_pcm2cap_update_rows(tile *t, const int *rows, int n_rows, float lr, const float *e);
-void cell_pcm2cap_transfer(tile *t);
+void cell_pcm2cap_transfer_shared(tile *t); /* as tile_transfer_shared */
 void cell_pcm2cap_read_row(tile *t, int row, float *w);
 
 /* Draw the PCM devices of a tile (shared by both PCM cells). */

@@ -520,7 +520,7 @@ void cell_pcm2cap_program(tile *t, const float *w_target)
     add_counters(&t->counters, &total);
 }
 
-void cell_pcm2cap_transfer(tile *t)
+void cell_pcm2cap_transfer_shared(tile *t)
 {
     const size_t n = (size_t)t->rows * (size_t)t->cols;
     const int cols = t->cols;
@@ -529,26 +529,26 @@ void cell_pcm2cap_transfer(tile *t)
     const float p_new = t->params.transfer.polarity_inversion ? -p_old : p_old;
     const uint64_t key = rng_key(t->seed, (uint64_t)t->index, RNG_TRANSFER, t->counters.transfers);
     const float drift_log = drift_log_now(t);
-    mt_counters total = {0};
-    #pragma omp parallel
-    {
-        mt_counters c = {0};
-        #pragma omp for schedule(static)
-        for (size_t s = 0; s < n; s++) {
-            const int j = (int)(s % (size_t)cols);
-            /* Read the whole cell: the PCM pair with read noise, the capacitors. */
-            const float g = cap3t1c_conductance(&t->cap, cap_voltage(t, s), t->cap_vt[s]);
-            float gp, gm;
-            pair_now(t, s, drift_log, &gp, &gm);
-            const float pair = pcm_pair_read(&t->pcm, gp, gm, key, ((s << 20) + DRAW_PRE_READ) >> 1);
-            const float W_uS = F * pair + p_old * (g - t->shared_g[j]);
-            commit_synapse(t, s, j, W_uS, p_new, &pair, key, &c);
-        }
-        add_counters(&total, &c);
+    mt_counters c = {0};
+    #pragma omp for schedule(static)
+    for (size_t s = 0; s < n; s++) {
+        const int j = (int)(s % (size_t)cols);
+        /* Read the whole cell: the PCM pair with read noise, the capacitors. */
+        const float g = cap3t1c_conductance(&t->cap, cap_voltage(t, s), t->cap_vt[s]);
+        float gp, gm;
+        pair_now(t, s, drift_log, &gp, &gm);
+        const float pair = pcm_pair_read(&t->pcm, gp, gm, key, ((s << 20) + DRAW_PRE_READ) >> 1);
+        const float W_uS = F * pair + p_old * (g - t->shared_g[j]);
+        commit_synapse(t, s, j, W_uS, p_new, &pair, key, &c);
     }
-    add_counters(&t->counters, &total);
-    t->counters.verify_reads += n; /* the pre-transfer read of every pair */
-    t->polarity = (int)p_new;
-    restart_frame(t, t->now_s);
-    t->counters.transfers++;
+    /* (every thread has read the polarity and the transfer count: the loop ends in a barrier) */
+    add_counters(&t->counters, &c);
+    #pragma omp single
+    {
+        #pragma omp atomic
+        t->counters.verify_reads += n; /* the pre-transfer read of every pair */
+        t->polarity = (int)p_new;
+        restart_frame(t, t->now_s);
+        t->counters.transfers++;
+    }
 }

@@ -64,14 +64,10 @@ static int run_once(const mt_params *p, mt_cell_kind kind, const mt_dataset *d, 
     mt_network *net = NULL;
     int rc = mt_network_create(p, kind, d->dim, d->classes, &net, err);
     if (rc) return rc;
-    uint64_t k = 0;
-    for (; rc == MT_OK && k < (uint64_t)warmup; k++)
-        rc = mt_network_train_example(net, d->x + (k % (uint64_t)d->n) * d->dim,
-                                      d->y[k % (uint64_t)d->n], p->train.lr, k, NULL, err);
+    /* examples k are rows k mod n, with example_index k */
+    rc = mt_network_train_examples(net, d, NULL, 0, warmup, p->train.lr, 0, NULL, err);
     double t0 = now_s();
-    for (long i = 0; rc == MT_OK && i < examples; i++, k++)
-        rc = mt_network_train_example(net, d->x + (k % (uint64_t)d->n) * d->dim,
-                                      d->y[k % (uint64_t)d->n], p->train.lr, k, NULL, err);
+    if (rc == MT_OK) rc = mt_network_train_examples(net, d, NULL, warmup, warmup + examples, p->train.lr, 0, NULL, err);
     double t1 = now_s();
     long right = 0;
     for (long i = 0; rc == MT_OK && i < examples; i++)

@@ -47,11 +47,7 @@ int snapshot_transfer(const mt_params *params, const mt_dataset *train, int whic
     if (layer < 0 || layer >= mt_network_layers(net)) layer = 0;
     /* up to and including the example before the one that would transfer */
     const uint64_t last = (uint64_t)which * (uint64_t)p.transfer.interval - 1;
-    for (uint64_t k = 0; rc == MT_OK && k < last; k++) {
-        uint64_t i = k % (uint64_t)train->n;
-        rc = mt_network_train_example(net, train->x + i * (size_t)train->dim, train->y[i],
-                                      p.train.lr, k, NULL, err);
-    }
+    rc = mt_network_train_examples(net, train, NULL, 0, (long)last, p.train.lr, 0, NULL, err);
     tile *t = network_tile(net, layer);
     const size_t n = (size_t)t->rows * (size_t)t->cols;
     float *scratch = malloc(n * sizeof *scratch);

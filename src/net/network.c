@@ -22,6 +22,7 @@
 #include "util/error.h"
 #include "util/params.h"
 #include "util/rng.h"
+#include "util/team_barrier.h"
 
 #define MAX_LAYERS 9
 
@@ -173,62 +174,190 @@ static int forward_and_backward(mt_network *net, const float *x, int label, uint
     return MT_OK;
 }
 
-/* A training step on a network whose first layer splits between threads, as one
- * parallel region: every thread reads its rows of the first layer; then one thread
- * runs the rest of the forward and the backward pass (small layers: serial) while
- * another draws the first layer's rounding uniforms for the update (which it would
- * otherwise draw itself; analogue cells only); then every thread updates its rows.
- * The same work, split the same way, as the step-by-step path: results are identical. */
-static int train_step_in_one_region(mt_network *net, const float *x, int label, double lr,
-                                    uint64_t example_index, int *predicted, mt_error *err)
+static void set_time(mt_network *net, uint64_t example_index)
 {
-    uint64_t up[MAX_LAYERS] = {0}, down[MAX_LAYERS] = {0};
-    atomic_int stop;
-    atomic_init(&stop, 0);
-    int rc = MT_OK;
+    const double now = (double)example_index * net->params.train.example_time_s;
+    for (int l = 0; l < net->n_layers; l++) tile_set_time(net->tiles[l], example_index, now);
+}
+
+static int transfer_due(const mt_network *net, uint64_t example_index)
+{
+    return net->kind == MT_CELL_2PCM3T1C && (example_index + 1) % (uint64_t)net->params.transfer.interval == 0;
+}
+
+/* A training step by one thread (or with each tile's own parallel regions, where a
+ * tile splits but the step as a whole does not: a one-layer network). */
+static int train_step(mt_network *net, const float *x, int label, double lr, uint64_t example_index,
+                      int *predicted, mt_error *err)
+{
+    set_time(net, example_index);
+    int rc = forward_and_backward(net, x, label, example_index, 0, predicted, err);
+    if (rc) return rc;
+    tile_update_all(net->tiles, (const float *const *)net->err, net->n_layers, (float)lr);
+    if (transfer_due(net, example_index))
+        for (int l = 0; l < net->n_layers; l++) tile_transfer(net->tiles[l]);
+    return MT_OK;
+}
+
+/* Where a run of training examples comes from: example k is row order[k] of x (order
+ * NULL: row k mod n), its label y[row]; or, for a single example (y NULL), x itself
+ * with `label`. */
+typedef struct example_feed {
+    const float *x;
+    const uint8_t *y;
+    const long *order;
+    long n;
+    int dim, label;
+} example_feed;
+
+static const float *feed_example(const example_feed *f, long k, int *label)
+{
+    if (!f->y) {
+        *label = f->label;
+        return f->x;
+    }
+    const long row = f->order ? f->order[k] : k % f->n;
+    *label = f->y[row];
+    return f->x + (size_t)row * (size_t)f->dim;
+}
+
+/* What the threads of a team training a run of examples share. */
+typedef struct team_run {
+    team_barrier meet;
+    int go, rc;               /* set by thread 0 between meetings */
+    atomic_int drawn_enough;  /* tile_draw_rounding_ahead's stop */
+    uint64_t up[MAX_LAYERS], down[MAX_LAYERS];
+} team_run;
+
+/* Training steps k0, k0 + 1, ... on a network whose first layer splits between
+ * threads, all in one parallel region whose threads meet three times per step (a
+ * spinning team_barrier, cheaper than OpenMP's and than a region per step):
+ *   1. the last thread to finish the previous step sets this example's time (every
+ *      thread held meanwhile); every thread reads its rows of the first layer;
+ *   2. one thread runs the rest of the forward and the backward pass (small layers:
+ *      serial) while another draws the first layer's rounding uniforms for the update
+ *      (which it would otherwise draw itself; analogue cells only);
+ *   3. every thread updates its rows (and, when one is due, meets the others again and
+ *      does its share of a transfer).
+ * The same work, split the same way, as the step-by-step path: results are identical.
+ * Stops before example k1, at the first error, or (stop not NULL) before the first
+ * example that finds *stop set; *reached: the first example not trained. */
+static int train_in_one_team(mt_network *net, const example_feed *feed, long k0, long k1, double lr,
+                             uint64_t first_index, long *right, const atomic_int *stop, long *reached,
+                             mt_error *err)
+{
+    team_run s;
+    memset(&s, 0, sizeof s);
+    team_barrier_init(&s.meet);
+    atomic_init(&s.drawn_enough, 0);
+    *reached = k0;
 #ifdef _OPENMP
-    #pragma omp parallel reduction(+ : up[:MAX_LAYERS], down[:MAX_LAYERS])
+    #pragma omp parallel
     {
         const int tid = omp_get_thread_num(), nth = omp_get_num_threads();
-        tile_forward_rows(net->tiles[0], x, tid, nth);
-        #pragma omp barrier
-        if (tid == 0) {
-            rc = forward_and_backward(net, x, label, example_index, 1, predicted, err);
-            atomic_store_explicit(&stop, 1, memory_order_relaxed);
-        } else if (tid == 1) {
-            tile_draw_rounding_ahead(net->tiles[0], &stop);
-        }
-        #pragma omp barrier
-        if (rc == MT_OK)
+        uint64_t up[MAX_LAYERS] = {0}, down[MAX_LAYERS] = {0};
+        for (long k = k0;; k++) {
+            const uint64_t index = first_index + (uint64_t)k;
+            if (team_barrier_wait_or_lead(&s.meet, nth)) {
+                /* every other thread is held here: the previous step is over */
+                if (k > k0) tile_count_update(net->tiles, net->n_layers);
+                s.go = k < k1 && !(stop && atomic_load_explicit(stop, memory_order_relaxed));
+                if (s.go) set_time(net, index);
+                *reached = k;
+                atomic_store_explicit(&s.drawn_enough, 0, memory_order_relaxed);
+                team_barrier_release(&s.meet);
+            }
+            if (!s.go) break;
+            int label;
+            const float *x = feed_example(feed, k, &label);
+            tile_forward_rows(net->tiles[0], x, tid, nth);
+            team_barrier_wait(&s.meet, nth);
+            if (tid == 0) {
+                int predicted = -1;
+                s.rc = forward_and_backward(net, x, label, index, 1, &predicted, err);
+                if (s.rc == MT_OK) *right += predicted == label;
+                atomic_store_explicit(&s.drawn_enough, 1, memory_order_relaxed);
+            } else if (tid == 1) {
+                tile_draw_rounding_ahead(net->tiles[0], &s.drawn_enough);
+            }
+            team_barrier_wait(&s.meet, nth);
+            if (s.rc) break;
             tile_update_rows(net->tiles, (const float *const *)net->err, net->n_layers, (float)lr, tid, nth,
                              up, down);
+            if (transfer_due(net, index)) { /* every thread: the transfer shares out its synapses */
+                team_barrier_wait(&s.meet, nth);
+                for (int l = 0; l < net->n_layers; l++) tile_transfer_shared(net->tiles[l]);
+            }
+        }
+        for (int l = 0; l < net->n_layers; l++) {
+            #pragma omp atomic
+            s.up[l] += up[l];
+            #pragma omp atomic
+            s.down[l] += down[l];
+        }
     }
+#else
+    (void)feed, (void)k1, (void)lr, (void)first_index, (void)right, (void)stop, (void)err;
 #endif
-    if (rc == MT_OK) tile_update_finish(net->tiles, net->n_layers, up, down);
-    return rc;
+    tile_count_pulses(net->tiles, net->n_layers, s.up, s.down);
+    return s.rc;
+}
+
+/* Examples k0 .. k1-1 of feed, in turn (see train_in_one_team for stop and reached). */
+static int train_run(mt_network *net, const example_feed *feed, long k0, long k1, double lr,
+                     uint64_t first_index, long *right, const atomic_int *stop, long *reached, mt_error *err)
+{
+    if (net->n_layers >= 2 && tile_splits(net->tiles[0]))
+        return train_in_one_team(net, feed, k0, k1, lr, first_index, right, stop, reached, err);
+    for (long k = k0; k < k1; k++) {
+        *reached = k;
+        if (stop && atomic_load_explicit(stop, memory_order_relaxed)) return MT_OK;
+        int label, predicted = -1;
+        const float *x = feed_example(feed, k, &label);
+        const int rc = train_step(net, x, label, lr, first_index + (uint64_t)k, &predicted, err);
+        if (rc) return rc;
+        *right += predicted == label;
+    }
+    *reached = k1;
+    return MT_OK;
 }
 
 int mt_network_train_example(mt_network *net, const float *x, int label, double lr,
                              uint64_t example_index, int *correct, mt_error *err)
 {
-    const int last = net->n_layers - 1;
-    const double now = (double)example_index * net->params.train.example_time_s;
-    for (int l = 0; l <= last; l++) tile_set_time(net->tiles[l], example_index, now);
+    const example_feed one = {x, NULL, NULL, 1, net->sizes[0], label};
+    long right = 0, reached;
+    const int rc = train_run(net, &one, 0, 1, lr, example_index, &right, NULL, &reached, err);
+    if (correct) *correct = right == 1;
+    return rc;
+}
 
-    int predicted = 0, rc;
-    if (last >= 1 && tile_splits(net->tiles[0])) {
-        rc = train_step_in_one_region(net, x, label, lr, example_index, &predicted, err);
-    } else {
-        rc = forward_and_backward(net, x, label, example_index, 0, &predicted, err);
-        if (rc == MT_OK) tile_update_all(net->tiles, (const float *const *)net->err, net->n_layers, (float)lr);
-    }
-    if (correct) *correct = predicted == label;
-    if (rc) return rc;
+int network_train_until(mt_network *net, const mt_dataset *data, const long *order, long k0, long k1,
+                        double lr, uint64_t first_index, long *correct, const atomic_int *stop, long *reached,
+                        mt_error *err)
+{
+    *reached = k0;
+    if (data->dim != net->sizes[0] || data->classes != net->sizes[net->n_layers])
+        return mt_fail(err, MT_EINPUT, "%s: %d features and %d classes, the network takes %d and %d",
+                       data->name, data->dim, data->classes, net->sizes[0], net->sizes[net->n_layers]);
+    if (k0 < 0 || k1 < k0 || (!order && data->n < 1))
+        return mt_fail(err, MT_EINPUT, "%s: examples %ld .. %ld is not a run of examples", data->name, k0, k1);
+    for (long k = k0; order && k < k1; k++)
+        if (order[k] < 0 || order[k] >= data->n)
+            return mt_fail(err, MT_EINPUT, "%s: example %ld is row %ld, outside 0 .. %ld", data->name, k,
+                           order[k], data->n - 1);
+    const example_feed feed = {data->x, data->y, order, data->n, data->dim, 0};
+    long right = 0;
+    const int rc = train_run(net, &feed, k0, k1, lr, first_index, &right, stop, reached, err);
+    if (correct) *correct += right;
+    return rc;
+}
 
-    if (net->kind == MT_CELL_2PCM3T1C &&
-        (example_index + 1) % (uint64_t)net->params.transfer.interval == 0)
-        for (int l = 0; l <= last; l++) tile_transfer(net->tiles[l]);
-    return MT_OK;
+int mt_network_train_examples(mt_network *net, const mt_dataset *data, const long *order, long k0, long k1,
+                              double lr, uint64_t first_index, long *correct, mt_error *err)
+{
+    long reached;
+    return network_train_until(net, data, order, k0, k1, lr, first_index, correct, NULL, &reached, err);
 }
 
 int mt_network_predict(mt_network *net, const float *x, uint64_t eval_key)

@@ -75,34 +75,11 @@ static double accuracy(mt_network *net, const mt_dataset *d, int epoch, int spli
 }
 
 /* Examples [k0, k1) of an epoch of batch-1 SGD over `order`; adds correct
- * predictions (made before each update) to *right.  With `stop` (may be NULL), only
- * until *stop is set, the next example then left for later; *reached says where it
- * stopped (k1 when done). */
-static int train_segment_until(mt_network *net, const mt_dataset *train, const long *order, double lr,
-                               uint64_t epoch_start, long k0, long k1, long *right, const atomic_int *stop,
-                               long *reached, mt_error *err)
-{
-    for (long k = k0; k < k1; k++) {
-        if (stop && atomic_load_explicit(stop, memory_order_relaxed)) {
-            *reached = k;
-            return MT_OK;
-        }
-        const float *x = train->x + (size_t)order[k] * train->dim;
-        int correct = 0;
-        int rc = mt_network_train_example(net, x, train->y[order[k]], lr, epoch_start + (uint64_t)k,
-                                          &correct, err);
-        if (rc) return rc;
-        *right += correct;
-    }
-    *reached = k1;
-    return MT_OK;
-}
-
+ * predictions (made before each update) to *right. */
 static int train_segment(mt_network *net, const mt_dataset *train, const long *order, double lr,
                          uint64_t epoch_start, long k0, long k1, long *right, mt_error *err)
 {
-    long reached;
-    return train_segment_until(net, train, order, lr, epoch_start, k0, k1, right, NULL, &reached, err);
+    return mt_network_train_examples(net, train, order, k0, k1, lr, epoch_start, right, err);
 }
 
 /* A NaN/Inf that reached a weight without reaching an output is still a fault. */
@@ -208,7 +185,7 @@ int mt_train_run(const mt_params *p, const mt_dataset *train, const mt_dataset *
                 #pragma omp parallel sections num_threads(2)
                 {
                     #pragma omp section
-                    rc = train_segment_until(net, train, order, lr, epoch_start, k, k1, &online_right,
+                    rc = network_train_until(net, train, order, k, k1, lr, epoch_start, &online_right,
                                              &twin_done, &reached, err);
                     #pragma omp section
                     {

@@ -277,12 +277,23 @@ static row_pulses apply_range(tile *t, size_t s0, const int32_t *n, const float 
     const float p = (float)t->polarity;
     const int count_stats = t->pulse_total && t->example < t->pulse_window_end;
     row_pulses r = {0, 0};
+    /* The groups in which any synapse fires, listed first (branch-free): the kernel's
+     * loop then has no data-dependent branch, and the out-of-order core overlaps one
+     * group's long chain of dependent operations with the next group's. */
+    enum { MAX_GROUPS = (ROW_BLOCK * PULSE_GROUP > ROUNDING_BLOCK ? ROW_BLOCK * PULSE_GROUP : ROUNDING_BLOCK) / PULSE_GROUP };
+    int firing[MAX_GROUPS];
+    int n_firing = 0;
     for (int k0 = 0; k0 < len; k0 += PULSE_GROUP) {
         const int glen = len - k0 < PULSE_GROUP ? len - k0 : PULSE_GROUP;
-        const int32_t *g = n + k0;
         int32_t any = 0;
-        for (int jj = 0; jj < glen; jj++) any |= g[jj];
-        if (!any) continue;
+        for (int jj = 0; jj < glen; jj++) any |= n[k0 + jj];
+        firing[n_firing] = k0;
+        n_firing += any != 0;
+    }
+    for (int q = 0; q < n_firing; q++) {
+        const int k0 = firing[q];
+        const int glen = len - k0 < PULSE_GROUP ? len - k0 : PULSE_GROUP;
+        const int32_t *g = n + k0;
         const size_t s = s0 + (size_t)k0;
         const pulse_block b = {g, ae + k0, t->cap_z + s, t->w + s, t->cap_vt + s,
                                t->cap_dv_up + s, t->cap_dv_down + s, glen,

@@ -434,15 +434,22 @@ static int chunk_inputs(tile *t, const float *x, int c)
 
 /* Row chunks first, first + step, ... of a forward read: through the DAC and the array, each
  * chunk's active rows x_i W_ij summed into its chunk_sums. */
+void tile_prefetch_inputs(const tile *t, const float *x, int first, int step)
+{
+    int i0, i1;
+    for (int c = first; c < ROW_CHUNKS; c += step)
+        for (int b = 0; chunk_block(c, b, t->rows - 1, &i0, &i1); b++) {
+            for (int i = i0; i < i1; i += 16) __builtin_prefetch(x + i);
+            __builtin_prefetch(x + i1 - 1); /* a block's last line, when x is not line-aligned */
+        }
+}
+
 static inline void forward_chunks(tile *t, const float *x, int first, int step)
 {
-    const int rows = t->rows, cols = t->cols;
-    int i0, i1;
-    /* A new example's inputs are usually not in cache, and a thread's blocks are too
+    const int cols = t->cols;
+    /* A new example's inputs are often not in cache yet, and a thread's blocks are too
      * short for the hardware prefetcher: ask for all of them at once. */
-    for (int c = first; c < ROW_CHUNKS; c += step)
-        for (int b = 0; chunk_block(c, b, rows - 1, &i0, &i1); b++)
-            for (int i = i0; i < i1; i += 16) __builtin_prefetch(x + i);
+    tile_prefetch_inputs(t, x, first, step);
     for (int c = first; c < ROW_CHUNKS; c += step) {
         const int n_c = chunk_inputs(t, x, c), *rows_c = chunk_list(t, c);
         if (n_c == 0) continue;

@@ -163,6 +163,11 @@ int tile_splits(const tile *t);
 /* tile_forward in two parts: the row chunks first, first + step, ... (each thread),
  * then, once every thread is done, the sum over chunks and the periphery (one thread). */
 void tile_forward_rows(tile *t, const float *x, int first, int step);
+
+/* Ask the memory system for the inputs x of row chunks first, first + step, ... of a
+ * coming forward read (a training run asks for the next example's during this one's
+ * step: examples are read from a dataset far larger than the caches). */
+void tile_prefetch_inputs(const tile *t, const float *x, int first, int step);
 void tile_forward_finish(tile *t, float *y, uint64_t noise_key);
 
 /* tile_update_all in parts: each thread's chunks of every tile, counting pulses into

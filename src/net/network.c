@@ -271,6 +271,10 @@ static int train_in_one_team(mt_network *net, const example_feed *feed, long k0,
             int label;
             const float *x = feed_example(feed, k, &label);
             tile_forward_rows(net->tiles[0], x, tid, nth);
+            if (k + 1 < k1) {
+                int next_label;
+                tile_prefetch_inputs(net->tiles[0], feed_example(feed, k + 1, &next_label), tid, nth);
+            }
             team_barrier_wait(&s.meet, nth);
             if (tid == 0) {
                 int predicted = -1;
@@ -312,8 +316,9 @@ static int train_run(mt_network *net, const example_feed *feed, long k0, long k1
     for (long k = k0; k < k1; k++) {
         *reached = k;
         if (stop && atomic_load_explicit(stop, memory_order_relaxed)) return MT_OK;
-        int label, predicted = -1;
+        int label, predicted = -1, next_label;
         const float *x = feed_example(feed, k, &label);
+        if (k + 1 < k1) tile_prefetch_inputs(net->tiles[0], feed_example(feed, k + 1, &next_label), 0, 1);
         const int rc = train_step(net, x, label, lr, first_index + (uint64_t)k, &predicted, err);
         if (rc) return rc;
         *right += predicted == label;

@@ -330,29 +330,50 @@ static int read_outputs(tile *t, float *sums, int n, float scale, float *scratch
     return k + 1;
 }
 
+/* One vector of READ_LANES floats, in GNU C's vector extension (gcc and clang): a
+ * forward read's accumulators are declared as registers rather than left to the
+ * auto-vectoriser, which kept them in memory (a store and a reload in every chain of
+ * additions) and, for the narrow output layer, vectorised across rows with gathers.
+ * Elementwise arithmetic on it is the scalar arithmetic lane by lane. */
+typedef float read_vector __attribute__((vector_size(READ_LANES * sizeof(float))));
+
+/* Vectors summed per pass over the rows: their accumulators fit in registers. */
+#define READ_PASS 8
+
 /* out[j] = sum over the listed rows of x_i W_ij for j < width (a chunk's part of a
- * forward read; row i's weights start at w + i * cols), four rows per pass over out: a
- * quarter of the loads and stores of out.  The additions are still made one row at a
- * time, in row order (no contraction into FMA under -std=c11), so the sum is the same as
- * a row-by-row one.  width is cols rounded up to whole vectors (chunk_ld): the lanes
- * from cols on read into the next row (the weight array is padded for the last row)
- * and are never used, and the loop has no scalar tail (the output layer's 10 columns:
- * one vector per row instead of 8 lanes and 2 scalars). */
+ * forward read; row i's weights start at w + i * cols), made one row at a time, in row
+ * order (no contraction into FMA under -std=c11): the same sums whatever the vector
+ * width.  width is cols rounded up to whole vectors (chunk_ld): the lanes from cols on
+ * read into the next row (the weight array is padded for the last row) and are never
+ * used, and there is no scalar tail (the output layer's 10 columns: one vector per
+ * row).  Passes of READ_PASS vectors, then one vector at a time for the rest. */
 static void sum_rows(float *restrict out, const float *restrict w, const float *restrict x,
                      const int *restrict rows, int n_rows, int cols, int width)
 {
-    memset(out, 0, (size_t)width * sizeof *out);
-    int a = 0;
-    for (; a + 4 <= n_rows; a += 4) {
-        const float x0 = x[rows[a]], x1 = x[rows[a + 1]], x2 = x[rows[a + 2]], x3 = x[rows[a + 3]];
-        const float *restrict w0 = w + (size_t)rows[a] * cols, *restrict w1 = w + (size_t)rows[a + 1] * cols;
-        const float *restrict w2 = w + (size_t)rows[a + 2] * cols, *restrict w3 = w + (size_t)rows[a + 3] * cols;
-        for (int j = 0; j < width; j++) out[j] = out[j] + x0 * w0[j] + x1 * w1[j] + x2 * w2[j] + x3 * w3[j];
+    int j0 = 0;
+    for (; j0 + READ_PASS * READ_LANES <= width; j0 += READ_PASS * READ_LANES) {
+        read_vector acc[READ_PASS];
+        memset(acc, 0, sizeof acc);
+        for (int a = 0; a < n_rows; a++) {
+            const float xi = x[rows[a]];
+            const float *wr = w + (size_t)rows[a] * (size_t)cols + j0;
+            for (int v = 0; v < READ_PASS; v++) {
+                read_vector wv;
+                memcpy(&wv, wr + v * READ_LANES, sizeof wv);
+                acc[v] += xi * wv;
+            }
+        }
+        memcpy(out + j0, acc, sizeof acc);
     }
-    for (; a < n_rows; a++) {
-        const float xi = x[rows[a]];
-        const float *restrict wr = w + (size_t)rows[a] * cols;
-        for (int j = 0; j < width; j++) out[j] += xi * wr[j];
+    for (; j0 < width; j0 += READ_LANES) {
+        read_vector acc;
+        memset(&acc, 0, sizeof acc);
+        for (int a = 0; a < n_rows; a++) {
+            read_vector wv;
+            memcpy(&wv, w + (size_t)rows[a] * (size_t)cols + j0, sizeof wv);
+            acc += x[rows[a]] * wv;
+        }
+        memcpy(out + j0, &acc, sizeof acc);
     }
 }
 

@@ -491,6 +491,14 @@ int mt_network_train_examples(mt_network *net, const mt_dataset *data, const lon
  * eval_key distinguishes evaluation passes in the noise streams. */
 int mt_network_predict(mt_network *net, const float *x, uint64_t eval_key);
 
+/* Predictions of examples k0 .. k1-1 of `data` (example k: row k mod data->n, with
+ * eval_key first_key + k): the same as mt_network_predict on each, but on more than
+ * one thread one team of threads works through all of them.  *correct: how many equal
+ * their labels; predicted (may be NULL): predicted[k - k0] for each.  MT_EINPUT for a
+ * dataset whose shape does not fit the network. */
+int mt_network_evaluate(mt_network *net, const mt_dataset *data, long k0, long k1, uint64_t first_key,
+                        long *correct, int *predicted, mt_error *err);
+
 /* Sum of every tile's counters. */
 mt_counters mt_network_counters(const mt_network *net);
 

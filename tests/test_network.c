@@ -205,6 +205,72 @@ TEST(training_a_run_equals_training_example_by_example)
     free(x);
 }
 
+/* Predictions of a run of examples by one call on 2 threads (one team) against
+ * mt_network_predict on each on 1 thread: the same predictions, the same count of right
+ * ones, the same counters (reads, conversions). */
+TEST(evaluating_a_run_equals_predicting_example_by_example)
+{
+    enum { N_IN = 1100, N = 60 };
+    mt_params p;
+    mt_params_default(&p);
+    strcpy(p.net.hidden, "700,400");
+    float *x = malloc(sizeof(float) * N_IN * N);
+    uint8_t y[N];
+    for (int k = 0; k < N; k++) {
+        for (int i = 0; i < N_IN; i++) {
+            double u = rng_uniform(rng_key(3, 0, RNG_TEST, (uint64_t)k), (uint64_t)i);
+            x[(size_t)k * N_IN + i] = u < 0.6 ? 0.0f : (float)u;
+        }
+        y[k] = (uint8_t)(rng_uniform(4, (uint64_t)k) * 10);
+    }
+    /* read noise large enough that an analogue network's predictions depend on each
+     * example's noise key */
+    p.periph.out_noise = 2.0;
+    mt_dataset d = {N, N_IN, 10, x, y, "synthetic"};
+    for (int kind = MT_CELL_FLOAT; kind <= MT_CELL_2PCM3T1C; kind++) {
+        mt_error err;
+        mt_network *one = make_net(&p, (mt_cell_kind)kind, N_IN, 10);
+        mt_network *run = make_net(&p, (mt_cell_kind)kind, N_IN, 10);
+        /* some training first, the same on both */
+        CHECK_INT(mt_network_train_examples(one, &d, NULL, 0, N / 2, 0.02, 0, NULL, &err), MT_OK);
+        CHECK_INT(mt_network_train_examples(run, &d, NULL, 0, N / 2, 0.02, 0, NULL, &err), MT_OK);
+#ifdef _OPENMP
+        omp_set_num_threads(1);
+#endif
+        const uint64_t first_key = 77;
+        int expect[2 * N], got[2 * N];
+        long right_one = 0, right_run = -1;
+        for (int k = 0; k < 2 * N; k++) { /* rows k mod N: the second pass, other noise keys */
+            expect[k] = mt_network_predict(one, x + (size_t)(k % N) * N_IN, first_key + (uint64_t)k);
+            right_one += expect[k] == y[k % N];
+        }
+#ifdef _OPENMP
+        omp_set_num_threads(2);
+#endif
+        CHECK_INT(mt_network_evaluate(run, &d, 0, 2 * N, first_key, &right_run, got, &err), MT_OK);
+        CHECK_INT(right_run, right_one);
+        CHECK_MSG(memcmp(expect, got, sizeof got) == 0, "cell kind %d: predictions differ", kind);
+        int classes = 0;
+        for (int c = 0; c < 10; c++)
+            for (int k = 0; k < 2 * N; k++)
+                if (got[k] == c) {
+                    classes++;
+                    break;
+                }
+        /* (a float network has no read noise: its predictions do not depend on the keys) */
+        CHECK_MSG(kind == MT_CELL_FLOAT || classes >= 2, "cell kind %d: every prediction is class %d", kind,
+                  got[0]);
+        const mt_counters c_one = mt_network_counters(one), c_run = mt_network_counters(run);
+        CHECK_MSG(memcmp(&c_one, &c_run, sizeof c_one) == 0, "cell kind %d: counters differ", kind);
+        d.dim = N_IN - 1;
+        CHECK_ERROR(mt_network_evaluate(run, &d, 0, N, 0, &right_run, NULL, &err), err, MT_EINPUT, "1099 features");
+        d.dim = N_IN;
+        mt_network_free(one);
+        mt_network_free(run);
+    }
+    free(x);
+}
+
 TEST(a_run_rejects_a_dataset_or_order_that_does_not_fit)
 {
     mt_params p;

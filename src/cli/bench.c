@@ -70,8 +70,7 @@ static int run_once(const mt_params *p, mt_cell_kind kind, const mt_dataset *d, 
     if (rc == MT_OK) rc = mt_network_train_examples(net, d, NULL, warmup, warmup + examples, p->train.lr, 0, NULL, err);
     double t1 = now_s();
     long right = 0;
-    for (long i = 0; rc == MT_OK && i < examples; i++)
-        right += mt_network_predict(net, d->x + (i % d->n) * d->dim, (uint64_t)i) == d->y[i % d->n];
+    if (rc == MT_OK) rc = mt_network_evaluate(net, d, 0, examples, 0, &right, NULL, err);
     double t2 = now_s();
     /* after training: scratch allocated on first use (the rounding uniforms drawn
      * ahead on 2 threads) counts too */

@@ -370,6 +370,66 @@ int mt_network_predict(mt_network *net, const float *x, uint64_t eval_key)
     return forward(net, x, RNG_EVAL_NOISE, eval_key, 0);
 }
 
+/* Predictions of examples k0 .. k1-1 on a network whose first layer splits, in one
+ * parallel region: every thread reads its rows of the first layer, and the last to
+ * finish runs the rest of the forward pass while the others are held (they would
+ * otherwise overwrite the partial sums it reads).  One meeting per example. */
+static long evaluate_in_one_team(mt_network *net, const example_feed *feed, long k0, long k1, uint64_t first_key,
+                                 int *predicted)
+{
+    team_barrier meet;
+    team_barrier_init(&meet);
+    long right = 0;
+#ifdef _OPENMP
+    #pragma omp parallel
+    {
+        const int tid = omp_get_thread_num(), nth = omp_get_num_threads();
+        for (long k = k0; k < k1; k++) {
+            int label;
+            const float *x = feed_example(feed, k, &label);
+            tile_forward_rows(net->tiles[0], x, tid, nth);
+            if (k + 1 < k1) {
+                int next_label;
+                tile_prefetch_inputs(net->tiles[0], feed_example(feed, k + 1, &next_label), tid, nth);
+            }
+            if (team_barrier_wait_or_lead(&meet, nth)) {
+                const int p = forward(net, x, RNG_EVAL_NOISE, first_key + (uint64_t)k, 1);
+                right += p == label;
+                if (predicted) predicted[k - k0] = p;
+                team_barrier_release(&meet);
+            }
+        }
+    }
+#else
+    (void)feed, (void)k0, (void)k1, (void)first_key, (void)predicted;
+#endif
+    return right;
+}
+
+int mt_network_evaluate(mt_network *net, const mt_dataset *data, long k0, long k1, uint64_t first_key,
+                        long *correct, int *predicted, mt_error *err)
+{
+    *correct = 0;
+    if (data->dim != net->sizes[0] || data->classes != net->sizes[net->n_layers])
+        return mt_fail(err, MT_EINPUT, "%s: %d features and %d classes, the network takes %d and %d",
+                       data->name, data->dim, data->classes, net->sizes[0], net->sizes[net->n_layers]);
+    if (k0 < 0 || k1 < k0 || data->n < 1)
+        return mt_fail(err, MT_EINPUT, "%s: examples %ld .. %ld is not a run of examples", data->name, k0, k1);
+    const example_feed feed = {data->x, data->y, NULL, data->n, data->dim, 0};
+    if (tile_splits(net->tiles[0])) {
+        *correct = evaluate_in_one_team(net, &feed, k0, k1, first_key, predicted);
+        return MT_OK;
+    }
+    for (long k = k0; k < k1; k++) {
+        int label;
+        const float *x = feed_example(&feed, k, &label);
+        const int p = forward(net, x, RNG_EVAL_NOISE, first_key + (uint64_t)k, 0);
+        *correct += p == label;
+        if (predicted) predicted[k - k0] = p;
+    }
+    return MT_OK;
+}
+
 size_t mt_network_state_bytes(const mt_network *net)
 {
     size_t b = 0;

@@ -66,12 +66,12 @@ static double wall_seconds(void)
 /* Fraction of `d` classified correctly.  split/epoch key the evaluation noise. */
 static double accuracy(mt_network *net, const mt_dataset *d, int epoch, int split)
 {
+    /* example i's evaluation key: epoch, split and i in bits of their own */
+    const uint64_t first_key = ((uint64_t)epoch << 40) | ((uint64_t)split << 39);
     long right = 0;
-    for (long i = 0; i < d->n; i++) {
-        uint64_t key = ((uint64_t)epoch << 40) | ((uint64_t)split << 39) | (uint64_t)i;
-        right += mt_network_predict(net, d->x + (size_t)i * d->dim, key) == d->y[i];
-    }
-    return d->n ? (double)right / (double)d->n : NAN;
+    mt_error err;
+    if (mt_network_evaluate(net, d, 0, d->n, first_key, &right, NULL, &err)) return NAN; /* no examples */
+    return (double)right / (double)d->n;
 }
 
 /* Examples [k0, k1) of an epoch of batch-1 SGD over `order`; adds correct

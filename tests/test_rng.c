@@ -99,3 +99,17 @@ TEST(rng_neighbouring_streams_are_uncorrelated)
     /* correlation coefficient = 12 * E[(ua-.5)(ub-.5)]; its standard error is 1/sqrt(n) */
     CHECK_NEAR(12 * sab / n, 0.0, 5.0 / sqrt(n));
 }
+
+/* rng_key against its definition (four SplitMix64 hashes, src/util/rng.h), computed
+ * independently in Python's integers: every stream of every run depends on it, and
+ * its two-part form (the start made once per tile or layer) must give the same keys. */
+TEST(rng_key_matches_its_definition_in_one_part_or_two)
+{
+    const uint64_t args[3][4] = {{1, 0, 5, 0}, {42, 1, 6, 123456789}, {7, 3, 9, UINT64_MAX}};
+    const uint64_t want[3] = {0x0ee6ce25d56fe3faULL, 0x0ead5ad24b434568ULL, 0xf05e68221b4e9edbULL};
+    for (int k = 0; k < 3; k++) {
+        const uint64_t *a = args[k];
+        CHECK_MSG(rng_key(a[0], a[1], a[2], a[3]) == want[k], "rng_key case %d", k);
+        CHECK_MSG(rng_key_finish(rng_key_start(a[0], a[1], a[2]), a[3]) == want[k], "two-part key case %d", k);
+    }
+}

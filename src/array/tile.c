@@ -119,6 +119,9 @@ int tile_create(tile **out, const mt_params *p, mt_cell_kind kind, int rows, int
     t->kind = kind;
     t->params = *p;
     t->seed = p->train.seed;
+    t->start_rounding = rng_key_start(t->seed, (uint64_t)index, RNG_UPDATE_ROUNDING);
+    t->start_pulse_noise = rng_key_start(t->seed, (uint64_t)index,
+                                         kind == MT_CELL_2PCM ? RNG_PCM_SET_NOISE : RNG_CAP_PULSE_NOISE);
     t->polarity = 1;
     size_t n = (size_t)rows * (size_t)cols;
     /* padded: a forward read sums whole vectors per row, the last row's past the end (sum_rows) */
@@ -245,9 +248,8 @@ void tile_set_time(tile *t, uint64_t example, double now_s)
     t->example = example;
     t->now_s = now_s;
     /* per-example keys, computed once here rather than once per updated row */
-    t->key_rounding = rng_key(t->seed, (uint64_t)t->index, RNG_UPDATE_ROUNDING, example);
-    t->key_pulse_noise = rng_key(t->seed, (uint64_t)t->index,
-                                 t->kind == MT_CELL_2PCM ? RNG_PCM_SET_NOISE : RNG_CAP_PULSE_NOISE, example);
+    t->key_rounding = rng_key_finish(t->start_rounding, example);
+    t->key_pulse_noise = rng_key_finish(t->start_pulse_noise, example);
     if (t->kind == MT_CELL_2PCM3T1C) cell_pcm2cap_set_time(t, now_s);
 }
 

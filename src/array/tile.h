@@ -67,6 +67,7 @@ typedef struct tile {
     uint64_t example;           /* current example index */
     uint64_t key_rounding;      /* this example's stream for stochastic rounding */
     uint64_t key_pulse_noise;   /* ... and for cycle-to-cycle pulse noise */
+    uint64_t start_rounding, start_pulse_noise; /* their rng_key_start, made once */
     double now_s;               /* simulated time (s) */
 
     /* ---- derived constants ---- */

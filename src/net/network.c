@@ -37,6 +37,8 @@ struct mt_network {
     float *err[MAX_LAYERS];      /* e_l: sizes[l+1] */
     float *back;                 /* scratch for transpose reads */
     float *probs;
+    /* rng_key_start of each layer's read-noise streams (training, evaluation) */
+    uint64_t start_output_noise[MAX_LAYERS], start_eval_noise[MAX_LAYERS];
 };
 
 void mt_network_free(mt_network *net)
@@ -91,6 +93,8 @@ int mt_network_create(const mt_params *p, mt_cell_kind kind, int n_in, int n_out
     rc = (net->back && net->probs) ? MT_OK : MT_ENOMEM;
     for (int l = 0; rc == MT_OK && l < net->n_layers; l++) {
         int rows = net->sizes[l] + 1, cols = net->sizes[l + 1];
+        net->start_output_noise[l] = rng_key_start(p->train.seed, (uint64_t)l, RNG_OUTPUT_NOISE);
+        net->start_eval_noise[l] = rng_key_start(p->train.seed, (uint64_t)l, RNG_EVAL_NOISE);
         rc = tile_create(&net->tiles[l], p, kind, rows, cols, l, err);
         if (rc) break;
         net->pre[l] = calloc((size_t)cols, sizeof(float));
@@ -116,6 +120,13 @@ int mt_network_create(const mt_params *p, mt_cell_kind kind, int n_in, int n_out
     return MT_OK;
 }
 
+/* Key of layer l's read-noise stream for a read numbered `index`: rng_key(seed, l,
+ * purpose, index), from its start made once (purpose: training or evaluation reads). */
+static uint64_t noise_key(const mt_network *net, int l, int purpose, uint64_t index)
+{
+    return rng_key_finish(purpose == RNG_EVAL_NOISE ? net->start_eval_noise[l] : net->start_output_noise[l], index);
+}
+
 /* Layer l's forward read (and activation below the output layer); x is the network's
  * input.  split: tile_forward_rows was already run by every thread of the step's own
  * parallel region (mt_network_train_example), only the finish is left. */
@@ -123,7 +134,7 @@ static void forward_layer(mt_network *net, int l, const float *x, int noise_purp
                           int split)
 {
     const int last = net->n_layers - 1;
-    const uint64_t key = rng_key(net->params.train.seed, (uint64_t)l, (uint64_t)noise_purpose, noise_index);
+    const uint64_t key = noise_key(net, l, noise_purpose, noise_index);
     if (split) tile_forward_finish(net->tiles[l], net->pre[l], key);
     else tile_forward(net->tiles[l], l == 0 ? x : net->act[l], net->pre[l], key);
     if (l < last)
@@ -160,8 +171,7 @@ static int forward_and_backward(mt_network *net, const float *x, int label, uint
 
     cross_entropy_error(net->probs, label, net->err[last], net->sizes[net->n_layers]);
     for (int l = last; l >= 1; l--) {
-        uint64_t key = rng_key(net->params.train.seed, (uint64_t)l, RNG_OUTPUT_NOISE,
-                               2 * example_index + 1);
+        const uint64_t key = noise_key(net, l, RNG_OUTPUT_NOISE, 2 * example_index + 1);
         tile_backward(net->tiles[l], net->err[l], net->back, key);
         memcpy(net->err[l - 1], net->back, (size_t)net->sizes[l] * sizeof(float));
         activation_backward(net->params.net.activation, net->pre[l - 1], net->act[l],

@@ -45,14 +45,25 @@ static inline uint64_t rng_mix64(uint64_t z)
     return z ^ (z >> 31);
 }
 
-/* Key of the stream (seed, a, b, c): e.g. (seed, tile, purpose, example). */
-static inline uint64_t rng_key(uint64_t seed, uint64_t a, uint64_t b, uint64_t c)
+/* rng_key in two parts, for keys made every example from a fixed (seed, a, b):
+ * rng_key(seed, a, b, c) == rng_key_finish(rng_key_start(seed, a, b), c), the start
+ * computed once (three of the four hashes). */
+static inline uint64_t rng_key_start(uint64_t seed, uint64_t a, uint64_t b)
 {
     uint64_t k = rng_mix64(seed ^ 0x6A09E667F3BCC909ULL);
     k = rng_mix64(k + a * RNG_GOLDEN + 0x3C6EF372FE94F82BULL);
-    k = rng_mix64(k + b * RNG_GOLDEN + 0xA54FF53A5F1D36F1ULL);
-    k = rng_mix64(k + c * RNG_GOLDEN + 0x510E527FADE682D1ULL);
-    return k;
+    return rng_mix64(k + b * RNG_GOLDEN + 0xA54FF53A5F1D36F1ULL);
+}
+
+static inline uint64_t rng_key_finish(uint64_t start, uint64_t c)
+{
+    return rng_mix64(start + c * RNG_GOLDEN + 0x510E527FADE682D1ULL);
+}
+
+/* Key of the stream (seed, a, b, c): e.g. (seed, tile, purpose, example). */
+static inline uint64_t rng_key(uint64_t seed, uint64_t a, uint64_t b, uint64_t c)
+{
+    return rng_key_finish(rng_key_start(seed, a, b), c);
 }
 
 /* 64 random bits: draw number `index` of stream `key`. */

@@ -152,10 +152,11 @@ void tile_update(tile *t, const float *e, float lr);
  * region: a network's layers cost one fork/join per example, not one each. */
 void tile_update_all(tile *const *tiles, const float *const *errors, int n_tiles, float lr);
 
-/* ---- one step as one parallel region (mt_network_train_example) ----
- * The steps above each open their own parallel region.  A network can instead run a
- * whole training step in one region, its threads calling these pieces with their
- * thread number `first` and count `step` (results are the same): */
+/* ---- steps inside a team of threads (network.c: train_in_one_team) ----
+ * The steps above each open their own parallel region.  A network can instead run
+ * whole training steps, or a whole run of them, in one region, its threads calling
+ * these pieces with their thread number `first` and count `step` (results are the
+ * same): */
 
 /* Whether a step of this tile splits between threads here (enough work, at least two
  * threads available and no parallel region running). */

@@ -128,8 +128,8 @@ static uint64_t noise_key(const mt_network *net, int l, int purpose, uint64_t in
 }
 
 /* Layer l's forward read (and activation below the output layer); x is the network's
- * input.  split: tile_forward_rows was already run by every thread of the step's own
- * parallel region (mt_network_train_example), only the finish is left. */
+ * input.  split: tile_forward_rows was already run by every thread of a team
+ * (train_in_one_team, evaluate_in_one_team), only the finish is left. */
 static void forward_layer(mt_network *net, int l, const float *x, int noise_purpose, uint64_t noise_index,
                           int split)
 {
@@ -234,7 +234,8 @@ static const float *feed_example(const example_feed *f, long k, int *label)
 /* What the threads of a team training a run of examples share. */
 typedef struct team_run {
     team_barrier meet;
-    int go, rc;               /* set by thread 0 between meetings */
+    int go;                   /* set by the leader of each step's first meeting */
+    int rc;                   /* set by thread 0 in the middle of a step */
     atomic_int drawn_enough;  /* tile_draw_rounding_ahead's stop */
     uint64_t up[MAX_LAYERS], down[MAX_LAYERS];
 } team_run;

@@ -231,6 +231,16 @@ static const float *feed_example(const example_feed *f, long k, int *label)
     return f->x + (size_t)row * (size_t)f->dim;
 }
 
+/* Whether a team of omp_get_max_threads() threads has a core (or hardware thread) for each. */
+static int threads_fit(void)
+{
+#ifdef _OPENMP
+    return omp_get_max_threads() <= omp_get_num_procs();
+#else
+    return 1;
+#endif
+}
+
 /* What the threads of a team training a run of examples share. */
 typedef struct team_run {
     team_barrier meet;
@@ -259,7 +269,7 @@ static int train_in_one_team(mt_network *net, const example_feed *feed, long k0,
 {
     team_run s;
     memset(&s, 0, sizeof s);
-    team_barrier_init(&s.meet);
+    team_barrier_init(&s.meet, threads_fit());
     atomic_init(&s.drawn_enough, 0);
     *reached = k0;
 #ifdef _OPENMP
@@ -389,7 +399,7 @@ static long evaluate_in_one_team(mt_network *net, const example_feed *feed, long
                                  int *predicted)
 {
     team_barrier meet;
-    team_barrier_init(&meet);
+    team_barrier_init(&meet, threads_fit());
     long right = 0;
 #ifdef _OPENMP
     #pragma omp parallel

@@ -7,9 +7,9 @@
  * with rdtsc on our 2-vCPU VM (2pcm3t1c steps), a meeting cost each thread ~400–1,000
  * cycles with libgomp's barrier and ~250–700 with this one; and a team kept from one
  * example to the next saves starting and ending a parallel region for each (~2,000
- * cycles).  A waiting thread spins TEAM_BARRIER_SPINS times, then yields its core at
- * every check, so a team with more threads than cores (or run under valgrind, which
- * runs one thread at a time) still moves on.
+ * cycles).  A waiting thread spins a while, then yields its core at every check, so a
+ * team with more threads than cores (or run under valgrind, which runs one thread at a
+ * time) still moves on; a team known to have more threads than cores yields at once.
  *
  * Memory: everything a thread wrote before it arrives is visible to every thread
  * after it leaves (the arrival is a release, the wait an acquire), as for an OpenMP
@@ -20,17 +20,25 @@
 #include <stdatomic.h>
 #include <threads.h>
 
-#define TEAM_BARRIER_SPINS 4096
+/* Checks a waiting thread makes before it starts yielding its core: with a pause of
+ * ~65 cycles each (AMD Zen), ~17,000 cycles, several times the longest wait of a
+ * training step. */
+#define TEAM_BARRIER_SPINS 256
 
 typedef struct team_barrier {
     _Alignas(64) atomic_int arrived; /* threads at the current meeting so far */
     atomic_int generation;           /* meetings completed: a waiting thread watches it */
+    int spins;                       /* checks before yielding */
 } team_barrier;
 
-static inline void team_barrier_init(team_barrier *b)
+/* A barrier whose waiting threads spin (threads_fit: the team has a core for each
+ * thread) or yield from the start (more threads than cores: the thread waited for
+ * needs the core a spinning one would hold). */
+static inline void team_barrier_init(team_barrier *b, int threads_fit)
 {
     atomic_init(&b->arrived, 0);
     atomic_init(&b->generation, 0);
+    b->spins = threads_fit ? TEAM_BARRIER_SPINS : 0;
 }
 
 /* Wait until all n threads of the team have called this (every thread must, with the
@@ -43,7 +51,7 @@ static inline int team_barrier_wait_or_lead(team_barrier *b, int n)
     const int generation = atomic_load_explicit(&b->generation, memory_order_relaxed);
     if (atomic_fetch_add_explicit(&b->arrived, 1, memory_order_acq_rel) == n - 1) return 1;
     for (int spins = 0; atomic_load_explicit(&b->generation, memory_order_acquire) == generation;) {
-        if (spins < TEAM_BARRIER_SPINS) {
+        if (spins < b->spins) {
             spins++;
 #if defined(__x86_64__) || defined(__i386__)
             __builtin_ia32_pause(); /* tells the core this is a spin loop */

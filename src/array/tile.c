@@ -455,8 +455,6 @@ static int chunk_inputs(tile *t, const float *x, int c)
     return n;
 }
 
-/* Row chunks first, first + step, ... of a forward read: through the DAC and the array, each
- * chunk's active rows x_i W_ij summed into its chunk_sums. */
 void tile_prefetch_inputs(const tile *t, const float *x, int first, int step)
 {
     int i0, i1;
@@ -467,6 +465,8 @@ void tile_prefetch_inputs(const tile *t, const float *x, int first, int step)
         }
 }
 
+/* Row chunks first, first + step, ... of a forward read: through the DAC and the array, each
+ * chunk's active rows x_i W_ij summed into its chunk_sums. */
 static inline void forward_chunks(tile *t, const float *x, int first, int step)
 {
     const int cols = t->cols;

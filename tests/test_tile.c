@@ -4,6 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "array/rounding.h"
 #include "array/tile.h"
 #include "memtrain.h"
 #include "test.h"
@@ -477,6 +478,48 @@ TEST(narrow_tile_update_touches_exactly_the_driven_rows)
     free(z0);
     free(w0);
     tile_free(t);
+}
+
+/* Every synapse of every driven row gets the pulse count its own uniform gives
+ * (rounding.h: n = floor(min(|a e_j|, cap) + u_ij), u_ij the fields of row i's draws),
+ * computed here row by row with rounding_pulse_counts, whatever path the cell takes:
+ * narrow tiles (10 and 3 columns) round a block of rows at a time, wide ones row by
+ * row.  Counted through the per-synapse pulse statistics; both analogue cells. */
+TEST(every_synapse_gets_the_pulse_count_of_its_own_uniform)
+{
+    mt_params p;
+    mt_params_default(&p);
+    p.train.pulse_stats = 1;
+    const int shapes[3][2] = {{45, 10}, {70, 3}, {45, 40}};
+    for (int kind = MT_CELL_2PCM; kind <= MT_CELL_2PCM3T1C; kind++)
+        for (int q = 0; q < 3; q++) {
+            const int rows = shapes[q][0], cols = shapes[q][1];
+            tile *t = make_tile(&p, (mt_cell_kind)kind, rows, cols);
+            float x[70], y[40], e[40];
+            for (int i = 0; i < rows - 1; i++) x[i] = i % 4 == 2 ? 0.0f : (float)rng_uniform(9, (uint64_t)i);
+            /* errors of a few pulses' worth: counts of 0, 1, 2, ... with random rounding */
+            for (int j = 0; j < cols; j++) e[j] = (float)(rng_uniform(10, (uint64_t)j) - 0.5) * 5.0f * t->quantum;
+            tile_set_time(t, 3, 3e-5);
+            tile_forward(t, x, y, 0);
+            tile_update(t, e, 1.0f);
+            const float cap = (float)p.cell.max_pulses_per_update;
+            long fired = 0;
+            for (int i = 0; i < rows; i++) {
+                const int driven = i == rows - 1 || x[i] != 0.0f;
+                const float a = (i == rows - 1 ? 1.0f : t->x_in[i]) * (float)t->polarity / t->quantum;
+                int32_t n[40];
+                rounding_pulse_counts(a, e, i, 0, cols, cols, t->key_rounding, cap, n);
+                for (int j = 0; j < cols; j++) {
+                    const int32_t want = driven ? n[j] : 0;
+                    fired += want;
+                    CHECK_MSG(t->pulse_total[(size_t)i * cols + (size_t)j] == want,
+                              "cell kind %d, %dx%d, row %d col %d: %d pulses, its uniform gives %d", kind, rows,
+                              cols, i, j, t->pulse_total[(size_t)i * cols + (size_t)j], want);
+                }
+            }
+            CHECK(fired > rows); /* the rounding went both ways somewhere */
+            tile_free(t);
+        }
 }
 
 /* Rounding uniforms drawn ahead by an idle thread (all of them, or only the first

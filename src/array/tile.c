@@ -597,24 +597,17 @@ static void update_chunks(tile *t, const float *e, float lr, int first, int step
     }
     for (int c = first; c < ROW_CHUNKS; c += step) {
         const int *rows_c = chunk_list(t, c);
-        if (t->kind == MT_CELL_2PCM3T1C) {
-            const row_pulses r = cell_pcm2cap_update_rows(t, rows_c, t->chunk_active[c * CHUNK_COUNT_STRIDE], lr, e);
-            *up += r.up;
-            *down += r.down;
-            continue;
+        const int n_c = t->chunk_active[c * CHUNK_COUNT_STRIDE];
+        row_pulses r = {0, 0};
+        switch (t->kind) {
+        case MT_CELL_FLOAT:
+            for (int a = 0; a < n_c; a++) cell_float_update_row(t, rows_c[a], lr * t->x_in[rows_c[a]], e);
+            break;
+        case MT_CELL_2PCM: r = cell_pcm2_update_rows(t, rows_c, n_c, lr, e); break;
+        case MT_CELL_2PCM3T1C: r = cell_pcm2cap_update_rows(t, rows_c, n_c, lr, e); break;
         }
-        for (int a = 0; a < t->chunk_active[c * CHUNK_COUNT_STRIDE]; a++) {
-            const int i = rows_c[a];
-            const float lr_x = lr * t->x_in[i];
-            row_pulses r = {0, 0};
-            switch (t->kind) {
-            case MT_CELL_FLOAT: r = cell_float_update_row(t, i, lr_x, e); break;
-            case MT_CELL_2PCM: r = cell_pcm2_update_row(t, i, lr_x, e); break;
-            case MT_CELL_2PCM3T1C: break; /* above */
-            }
-            *up += r.up;
-            *down += r.down;
-        }
+        *up += r.up;
+        *down += r.down;
     }
 }
 

@@ -229,7 +229,9 @@ row_pulses cell_float_update_row(tile *t, int row, float lr_x, const float *e);
 
 int cell_pcm2_create(tile *t);
 void cell_pcm2_program(tile *t, const float *w_target);
-row_pulses cell_pcm2_update_row(tile *t, int row, float lr_x, const float *e);
+/* The update of rows[0..n_rows) (increasing, owned by the calling thread), row i with
+ * lr * x_in[i]. */
+row_pulses cell_pcm2_update_rows(tile *t, const int *rows, int n_rows, float lr, const float *e);
 void cell_pcm2_read_row(tile *t, int row, float *w);
 
 int cell_pcm2cap_create(tile *t);

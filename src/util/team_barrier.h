@@ -27,7 +27,7 @@
 
 typedef struct team_barrier {
     _Alignas(64) atomic_int arrived; /* threads at the current meeting so far */
-    atomic_int generation;           /* meetings completed: a waiting thread watches it */
+    atomic_uint generation;          /* meetings completed (mod 2^32): a waiting thread watches it */
     int spins;                       /* checks before yielding */
 } team_barrier;
 
@@ -37,7 +37,7 @@ typedef struct team_barrier {
 static inline void team_barrier_init(team_barrier *b, int threads_fit)
 {
     atomic_init(&b->arrived, 0);
-    atomic_init(&b->generation, 0);
+    atomic_init(&b->generation, 0u);
     b->spins = threads_fit ? TEAM_BARRIER_SPINS : 0;
 }
 
@@ -48,7 +48,7 @@ static inline void team_barrier_init(team_barrier *b, int threads_fit)
 static inline int team_barrier_wait_or_lead(team_barrier *b, int n)
 {
     /* read before arriving: it cannot change until this thread has arrived */
-    const int generation = atomic_load_explicit(&b->generation, memory_order_relaxed);
+    const unsigned generation = atomic_load_explicit(&b->generation, memory_order_relaxed);
     if (atomic_fetch_add_explicit(&b->arrived, 1, memory_order_acq_rel) == n - 1) return 1;
     for (int spins = 0; atomic_load_explicit(&b->generation, memory_order_acquire) == generation;) {
         if (spins < b->spins) {
@@ -67,10 +67,10 @@ static inline int team_barrier_wait_or_lead(team_barrier *b, int n)
  * returned 1 to). */
 static inline void team_barrier_release(team_barrier *b)
 {
-    const int generation = atomic_load_explicit(&b->generation, memory_order_relaxed);
+    const unsigned generation = atomic_load_explicit(&b->generation, memory_order_relaxed);
     /* reset first, then release: a thread let go may arrive at the next meeting at once */
     atomic_store_explicit(&b->arrived, 0, memory_order_relaxed);
-    atomic_store_explicit(&b->generation, generation + 1, memory_order_release);
+    atomic_store_explicit(&b->generation, generation + 1u, memory_order_release);
 }
 
 /* Wait until all n threads of the team have called this. */

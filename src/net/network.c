@@ -231,6 +231,25 @@ static const float *feed_example(const example_feed *f, long k, int *label)
     return f->x + (size_t)row * (size_t)f->dim;
 }
 
+/* Ask for the inputs of the run's next example, if there is one (thread `first` of
+ * `step` ask for its rows' part): the dataset is far larger than the caches. */
+static void prefetch_next(const mt_network *net, const example_feed *feed, long k, long k1, int first, int step)
+{
+    int label;
+    if (k + 1 < k1) tile_prefetch_inputs(net->tiles[0], feed_example(feed, k + 1, &label), first, step);
+}
+
+/* A team thread's part of example k's first-layer read (its rows), then its part of
+ * asking for the next example's inputs.  Returns the example's input. */
+static const float *read_first_layer_rows(mt_network *net, const example_feed *feed, long k, long k1, int tid,
+                                          int nth, int *label)
+{
+    const float *x = feed_example(feed, k, label);
+    tile_forward_rows(net->tiles[0], x, tid, nth);
+    prefetch_next(net, feed, k, k1, tid, nth);
+    return x;
+}
+
 /* Whether a team of omp_get_max_threads() threads has a core (or hardware thread) for each. */
 static int threads_fit(void)
 {
@@ -290,12 +309,7 @@ static int train_in_one_team(mt_network *net, const example_feed *feed, long k0,
             }
             if (!s.go) break;
             int label;
-            const float *x = feed_example(feed, k, &label);
-            tile_forward_rows(net->tiles[0], x, tid, nth);
-            if (k + 1 < k1) {
-                int next_label;
-                tile_prefetch_inputs(net->tiles[0], feed_example(feed, k + 1, &next_label), tid, nth);
-            }
+            const float *x = read_first_layer_rows(net, feed, k, k1, tid, nth, &label);
             team_barrier_wait(&s.meet, nth);
             if (tid == 0) {
                 int predicted = -1;
@@ -337,9 +351,9 @@ static int train_run(mt_network *net, const example_feed *feed, long k0, long k1
     for (long k = k0; k < k1; k++) {
         *reached = k;
         if (stop && atomic_load_explicit(stop, memory_order_relaxed)) return MT_OK;
-        int label, predicted = -1, next_label;
+        int label, predicted = -1;
         const float *x = feed_example(feed, k, &label);
-        if (k + 1 < k1) tile_prefetch_inputs(net->tiles[0], feed_example(feed, k + 1, &next_label), 0, 1);
+        prefetch_next(net, feed, k, k1, 0, 1);
         const int rc = train_step(net, x, label, lr, first_index + (uint64_t)k, &predicted, err);
         if (rc) return rc;
         *right += predicted == label;
@@ -358,11 +372,10 @@ int mt_network_train_example(mt_network *net, const float *x, int label, double 
     return rc;
 }
 
-int network_train_until(mt_network *net, const mt_dataset *data, const long *order, long k0, long k1,
-                        double lr, uint64_t first_index, long *correct, const atomic_int *stop, long *reached,
-                        mt_error *err)
+/* Whether examples k0 .. k1-1 of data, in `order` (NULL: rows k mod n), fit the network. */
+static int check_run(const mt_network *net, const mt_dataset *data, const long *order, long k0, long k1,
+                     mt_error *err)
 {
-    *reached = k0;
     if (data->dim != net->sizes[0] || data->classes != net->sizes[net->n_layers])
         return mt_fail(err, MT_EINPUT, "%s: %d features and %d classes, the network takes %d and %d",
                        data->name, data->dim, data->classes, net->sizes[0], net->sizes[net->n_layers]);
@@ -372,6 +385,16 @@ int network_train_until(mt_network *net, const mt_dataset *data, const long *ord
         if (order[k] < 0 || order[k] >= data->n)
             return mt_fail(err, MT_EINPUT, "%s: example %ld is row %ld, outside 0 .. %ld", data->name, k,
                            order[k], data->n - 1);
+    return MT_OK;
+}
+
+int network_train_until(mt_network *net, const mt_dataset *data, const long *order, long k0, long k1,
+                        double lr, uint64_t first_index, long *correct, const atomic_int *stop, long *reached,
+                        mt_error *err)
+{
+    *reached = k0;
+    const int checked = check_run(net, data, order, k0, k1, err);
+    if (checked) return checked;
     const example_feed feed = {data->x, data->y, order, data->n, data->dim, 0};
     long right = 0;
     const int rc = train_run(net, &feed, k0, k1, lr, first_index, &right, stop, reached, err);
@@ -407,12 +430,7 @@ static long evaluate_in_one_team(mt_network *net, const example_feed *feed, long
         const int tid = omp_get_thread_num(), nth = omp_get_num_threads();
         for (long k = k0; k < k1; k++) {
             int label;
-            const float *x = feed_example(feed, k, &label);
-            tile_forward_rows(net->tiles[0], x, tid, nth);
-            if (k + 1 < k1) {
-                int next_label;
-                tile_prefetch_inputs(net->tiles[0], feed_example(feed, k + 1, &next_label), tid, nth);
-            }
+            const float *x = read_first_layer_rows(net, feed, k, k1, tid, nth, &label);
             if (team_barrier_wait_or_lead(&meet, nth)) {
                 const int p = forward(net, x, RNG_EVAL_NOISE, first_key + (uint64_t)k, 1);
                 right += p == label;
@@ -431,11 +449,8 @@ int mt_network_evaluate(mt_network *net, const mt_dataset *data, long k0, long k
                         long *correct, int *predicted, mt_error *err)
 {
     *correct = 0;
-    if (data->dim != net->sizes[0] || data->classes != net->sizes[net->n_layers])
-        return mt_fail(err, MT_EINPUT, "%s: %d features and %d classes, the network takes %d and %d",
-                       data->name, data->dim, data->classes, net->sizes[0], net->sizes[net->n_layers]);
-    if (k0 < 0 || k1 < k0 || data->n < 1)
-        return mt_fail(err, MT_EINPUT, "%s: examples %ld .. %ld is not a run of examples", data->name, k0, k1);
+    const int checked = check_run(net, data, NULL, k0, k1, err);
+    if (checked) return checked;
     const example_feed feed = {data->x, data->y, NULL, data->n, data->dim, 0};
     if (tile_splits(net->tiles[0])) {
         *correct = evaluate_in_one_team(net, &feed, k0, k1, first_key, predicted);

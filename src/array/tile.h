@@ -203,6 +203,40 @@ static inline int tile_row_pulse_counts(const tile *t, int row, float a, const f
     return rounding_pulse_counts(a, e + j0, row, j0, width, t->cols, t->key_rounding, max_pulses, n);
 }
 
+/* ---- narrow tiles (fewer columns than a vector: the output layer) ----
+ * The analogue cells update a narrow tile a block of ROW_BLOCK rows at a time: the
+ * block's rounding uniforms are one run of draws (row i's, draws i ceil(cols/4) + 1 ...,
+ * follow the previous row's), drawn in one vectorised loop, and each row's counts are
+ * taken chunk_ld (one vector) wide over the zero-padded errors tile_update_rows hands
+ * the cells: the lanes past the row count 0. */
+
+/* The end of the run of listed rows, rows[k] on, that lies in rows[k]'s block. */
+static inline int tile_block_end(const int *rows, int k, int n_rows)
+{
+    const int block = rows[k] / ROW_BLOCK;
+    int end = k;
+    while (end < n_rows && rows[end] / ROW_BLOCK == block) end++;
+    return end;
+}
+
+/* Uniforms per row of a narrow tile in a block's run: 12 for 10 columns. */
+static inline int tile_narrow_row_fields(const tile *t)
+{
+    return (t->cols + 3) / 4 * 4;
+}
+
+/* Room for a block's uniforms (tile_narrow_fields). */
+#define TILE_NARROW_FIELDS (ROW_BLOCK * ROUNDING_LANES + ROUNDING_LANES)
+
+/* The uniforms of rows first .. first+span-1 of a narrow tile, and one vector past the
+ * last row's, into field (TILE_NARROW_FIELDS): row i's start at
+ * field + (i - first) * tile_narrow_row_fields(t). */
+static inline void tile_narrow_fields(const tile *t, int first, int span, uint16_t *field)
+{
+    rounding_fields(first, 0, span * tile_narrow_row_fields(t) + (int)t->chunk_ld, t->cols, t->key_rounding,
+                    field);
+}
+
 /* Transfer every cell's capacitor weight into its PCM pair (2pcm3t1c only), in a
  * parallel region of its own. */
 void tile_transfer(tile *t);

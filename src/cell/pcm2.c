@@ -134,20 +134,17 @@ static void update_row(tile *t, int row, float lr_x, const float *e, row_pulses 
 
 /* Rows [first, first + span) of a tile narrower than a vector (the output layer: 10
  * columns), of which the n_rows listed in `rows` are updated, as update_row would, with
- * the rounding done a whole vector per row: the block's uniforms are one run of draws
- * (row i's are draws i ceil(cols/4) + 1 ..., consecutive from row to row), drawn in one
- * vectorised loop, and each row's counts are taken ROUNDING_LANES wide over the
- * zero-padded errors (tile_update_rows): the lanes past the row count 0. */
+ * the rounding done a whole vector per row (tile.h, narrow tiles). */
 static void update_narrow_rows(tile *t, int first, int span, const int *rows, int n_rows, float lr,
                                const float *e, row_pulses *r, mt_counters *c)
 {
     const int cols = t->cols;
-    const int row_fields = (cols + 3) / 4 * 4;       /* 16-bit uniforms per row: 12 for 10 columns */
+    const int row_fields = tile_narrow_row_fields(t);
     const int lanes = (int)t->chunk_ld;               /* ROUNDING_LANES; run-time: the lane loop vectorises */
     const float max_pulses = (float)t->params.cell.max_pulses_per_update;
-    uint16_t field[ROW_BLOCK * ROUNDING_LANES + ROUNDING_LANES];
+    uint16_t field[TILE_NARROW_FIELDS];
     int32_t n[ROUNDING_LANES];
-    rounding_fields(first, 0, span * row_fields + lanes, cols, t->key_rounding, field);
+    tile_narrow_fields(t, first, span, field);
     for (int k = 0; k < n_rows; k++) {
         const int row = rows[k];
         const float a = lr * t->x_in[row] / t->quantum;
@@ -165,12 +162,9 @@ row_pulses cell_pcm2_update_rows(tile *t, const int *rows, int n_rows, float lr,
         for (int k = 0; k < n_rows; k++) update_row(t, rows[k], lr * t->x_in[rows[k]], e, &r, &c);
     } else {
         /* narrow tile: one block of ROW_BLOCK rows at a time (a thread owns whole blocks) */
-        for (int k = 0; k < n_rows;) {
-            const int block = rows[k] / ROW_BLOCK;
-            int end = k;
-            while (end < n_rows && rows[end] / ROW_BLOCK == block) end++;
+        for (int k = 0, end; k < n_rows; k = end) {
+            end = tile_block_end(rows, k, n_rows);
             update_narrow_rows(t, rows[k], rows[end - 1] - rows[k] + 1, rows + k, end - k, lr, e, &r, &c);
-            k = end;
         }
     }
     if (c.refreshes) add_counters(&t->counters, &c); /* rare: atomics cost */

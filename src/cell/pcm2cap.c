@@ -349,26 +349,24 @@ static row_pulses update_row(tile *t, int row, float lr_x, const float *e)
  * 10 columns), of which the `n_rows` listed in `rows` are updated: their synapses are
  * consecutive in memory, so the kernel runs on PULSE_GROUP of them at a time across
  * rows, not on one short row at a time (results are the same: every synapse's
- * equations and draws are its own).  The rounding, too, works a whole vector per row:
- * the block's uniforms are one run of draws (row i's are draws i ceil(cols/4) + 1 ...,
- * consecutive from row to row), and each row's counts are taken PULSE_GROUP wide over
- * the zero-padded errors (tile_update_rows): the lanes past the row count 0 and are
- * stored over the next row's first counts before that row is taken (rows are listed in
- * order), or leave a row that is not driven at 0. */
+ * equations and draws are its own).  The rounding, too, works a whole vector per row
+ * (tile.h, narrow tiles): the lanes past a row count 0 and are stored over the next
+ * row's first counts before that row is taken (rows are listed in order), or leave a
+ * row that is not driven at 0. */
 static row_pulses update_narrow_rows(tile *t, int first, int span, const int *rows, int n_rows,
                                      float lr, const float *e)
 {
     enum { MAX_SYNAPSES = ROW_BLOCK * PULSE_GROUP };
     const int cols = t->cols, len = span * cols;
-    const int row_fields = (cols + 3) / 4 * 4;       /* 16-bit uniforms per row: 12 for 10 columns */
+    const int row_fields = tile_narrow_row_fields(t);
     const int lanes = (int)t->chunk_ld;               /* PULSE_GROUP; run-time: the lane loop vectorises */
     const float max_pulses = (float)t->params.cell.max_pulses_per_update;
     int32_t n[MAX_SYNAPSES + PULSE_GROUP];
     float ae[MAX_SYNAPSES + PULSE_GROUP];
-    uint16_t field[ROW_BLOCK * PULSE_GROUP + PULSE_GROUP];
+    uint16_t field[TILE_NARROW_FIELDS];
     memset(n, 0, (size_t)(len + lanes) * sizeof *n);
     memset(ae, 0, (size_t)(len + lanes) * sizeof *ae); /* rows not driven: read, never used */
-    rounding_fields(first, 0, span * row_fields + lanes, cols, t->key_rounding, field);
+    tile_narrow_fields(t, first, span, field);
     int32_t any = 0;
     for (int k = 0; k < n_rows; k++) {
         const int r = rows[k] - first;
@@ -392,15 +390,11 @@ row_pulses cell_pcm2cap_update_rows(tile *t, const int *rows, int n_rows, float 
         return r;
     }
     /* narrow tile: one block of ROW_BLOCK rows at a time (a thread owns whole blocks) */
-    for (int k = 0; k < n_rows;) {
-        const int block = rows[k] / ROW_BLOCK;
-        int end = k;
-        while (end < n_rows && rows[end] / ROW_BLOCK == block) end++;
-        const int first = rows[k], span = rows[end - 1] - rows[k] + 1;
-        const row_pulses q = update_narrow_rows(t, first, span, rows + k, end - k, lr, e);
+    for (int k = 0, end; k < n_rows; k = end) {
+        end = tile_block_end(rows, k, n_rows);
+        const row_pulses q = update_narrow_rows(t, rows[k], rows[end - 1] - rows[k] + 1, rows + k, end - k, lr, e);
         r.up += q.up;
         r.down += q.down;
-        k = end;
     }
     return r;
 }

@@ -74,14 +74,6 @@ static double accuracy(mt_network *net, const mt_dataset *d, int epoch, int spli
     return (double)right / (double)d->n;
 }
 
-/* Examples [k0, k1) of an epoch of batch-1 SGD over `order`; adds correct
- * predictions (made before each update) to *right. */
-static int train_segment(mt_network *net, const mt_dataset *train, const long *order, double lr,
-                         uint64_t epoch_start, long k0, long k1, long *right, mt_error *err)
-{
-    return mt_network_train_examples(net, train, order, k0, k1, lr, epoch_start, right, err);
-}
-
 /* A NaN/Inf that reached a weight without reaching an output is still a fault. */
 static int check_weights(mt_network *net, const char *which, uint64_t example, mt_error *err)
 {
@@ -189,18 +181,19 @@ int mt_train_run(const mt_params *p, const mt_dataset *train, const mt_dataset *
                                              &twin_done, &reached, err);
                     #pragma omp section
                     {
-                        twin_rc = train_segment(twin, train, order, lr, epoch_start, k, k1, &twin_right,
-                                                &twin_err);
+                        twin_rc = mt_network_train_examples(twin, train, order, k, k1, lr, epoch_start,
+                                                            &twin_right, &twin_err);
                         atomic_store_explicit(&twin_done, 1, memory_order_relaxed);
                     }
                 }
                 if (rc == MT_OK && twin_rc == MT_OK && reached < k1)
-                    rc = train_segment(net, train, order, lr, epoch_start, reached, k1, &online_right, err);
+                    rc = mt_network_train_examples(net, train, order, reached, k1, lr, epoch_start,
+                                                   &online_right, err);
             } else {
-                rc = train_segment(net, train, order, lr, epoch_start, k, k1, &online_right, err);
+                rc = mt_network_train_examples(net, train, order, k, k1, lr, epoch_start, &online_right, err);
                 if (twin && rc == MT_OK)
-                    twin_rc = train_segment(twin, train, order, lr, epoch_start, k, k1, &twin_right,
-                                            &twin_err);
+                    twin_rc = mt_network_train_examples(twin, train, order, k, k1, lr, epoch_start,
+                                                        &twin_right, &twin_err);
             }
             if (rc == MT_OK && twin_rc != MT_OK) {
                 *err = twin_err;

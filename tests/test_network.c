@@ -73,6 +73,17 @@ TEST(float_network_gradients_match_finite_differences)
     }
 }
 
+/* Synthetic example k of stream `seed` into x[0..n_in): 60 % zeros, the rest uniform in
+ * (0.6, 1), sparse like MNIST.  Returns its label, 0..9, from stream seed + 1. */
+static int synthetic_example(uint64_t seed, uint64_t k, int n_in, float *x)
+{
+    for (int i = 0; i < n_in; i++) {
+        double u = rng_uniform(rng_key(seed, 0, RNG_TEST, k), (uint64_t)i);
+        x[i] = u < 0.6 ? 0.0f : (float)u;
+    }
+    return (int)(rng_uniform(seed + 1, k) * 10);
+}
+
 /* Train on synthetic data with 1 and 2 threads; the weights must be bit-identical. */
 static void train_synthetic(mt_cell_kind kind, int threads, float *out, size_t *out_n)
 {
@@ -92,11 +103,7 @@ static void train_synthetic(mt_cell_kind kind, int threads, float *out, size_t *
     static float x[1100];
     mt_error err;
     for (uint64_t k = 0; k < 300; k++) {
-        for (int i = 0; i < n_in; i++) {
-            double u = rng_uniform(rng_key(1, 0, RNG_TEST, k), (uint64_t)i);
-            x[i] = u < 0.6 ? 0.0f : (float)u; /* sparse, like MNIST */
-        }
-        int label = (int)(rng_uniform(2, k) * 10);
+        const int label = synthetic_example(1, k, n_in, x);
         CHECK_INT(mt_network_train_example(net, x, label, 0.1, k, NULL, &err), MT_OK);
     }
     size_t n = 0;
@@ -142,11 +149,7 @@ TEST(training_a_run_equals_training_example_by_example)
     uint8_t y[N];
     long order[N];
     for (int k = 0; k < N; k++) {
-        for (int i = 0; i < N_IN; i++) {
-            double u = rng_uniform(rng_key(1, 0, RNG_TEST, (uint64_t)k), (uint64_t)i);
-            x[(size_t)k * N_IN + i] = u < 0.6 ? 0.0f : (float)u;
-        }
-        y[k] = (uint8_t)(rng_uniform(2, (uint64_t)k) * 10);
+        y[k] = (uint8_t)synthetic_example(1, (uint64_t)k, N_IN, x + (size_t)k * N_IN); /* train_synthetic's */
         order[k] = (k * 7) % N; /* a permutation: 7 and 300 are coprime */
     }
     mt_dataset d = {N, N_IN, 10, x, y, "synthetic"};
@@ -216,13 +219,7 @@ TEST(evaluating_a_run_equals_predicting_example_by_example)
     strcpy(p.net.hidden, "700,400");
     float *x = malloc(sizeof(float) * N_IN * N);
     uint8_t y[N];
-    for (int k = 0; k < N; k++) {
-        for (int i = 0; i < N_IN; i++) {
-            double u = rng_uniform(rng_key(3, 0, RNG_TEST, (uint64_t)k), (uint64_t)i);
-            x[(size_t)k * N_IN + i] = u < 0.6 ? 0.0f : (float)u;
-        }
-        y[k] = (uint8_t)(rng_uniform(4, (uint64_t)k) * 10);
-    }
+    for (int k = 0; k < N; k++) y[k] = (uint8_t)synthetic_example(3, (uint64_t)k, N_IN, x + (size_t)k * N_IN);
     /* read noise large enough that an analogue network's predictions depend on each
      * example's noise key */
     p.periph.out_noise = 2.0;

@@ -292,6 +292,20 @@ TEST(a_run_rejects_a_dataset_or_order_that_does_not_fit)
     mt_network_free(net);
 }
 
+TEST(a_layer_too_large_to_index_is_refused_before_any_allocation)
+{
+    /* 3001 x 1,000,000 synapses: past int32 indices (2^31 - 1 = 2,147,483,647); the
+     * refusal must come before the cell state (~90 GB) is asked for */
+    mt_params p;
+    mt_params_default(&p);
+    strcpy(p.net.hidden, "1000000");
+    mt_network *net = NULL;
+    mt_error err;
+    CHECK_ERROR(mt_network_create(&p, MT_CELL_2PCM3T1C, 3000, 10, &net, &err), err, MT_EINPUT,
+                "net.hidden: layer 1 would have 3001 x 1000000 synapses");
+    CHECK(net == NULL);
+}
+
 TEST(a_nan_weight_is_reported_with_the_example_index)
 {
     mt_params p;

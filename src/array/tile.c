@@ -9,8 +9,10 @@
 #include <omp.h>
 #endif
 
+#include "array/firing.h"
 #include "array/periphery.h"
 #include "array/rounding.h"
+#include "util/error.h"
 #include "util/rng.h"
 
 /* Work is split between threads only where each gets well over a parallel region's
@@ -111,6 +113,11 @@ int tile_create(tile **out, const mt_params *p, mt_cell_kind kind, int rows, int
                 mt_error *err)
 {
     *out = NULL;
+    if ((size_t)rows * (size_t)cols > FIRING_MAX_SYNAPSES)
+        return mt_fail(err, MT_EINPUT,
+                       "net.hidden: layer %d would have %d x %d synapses (inputs and bias x outputs), "
+                       "more than the %zu a layer may have",
+                       index + 1, rows, cols, FIRING_MAX_SYNAPSES);
     tile *t = calloc(1, sizeof *t);
     if (!t) return MT_ENOMEM;
     t->rows = rows;

@@ -9,6 +9,7 @@
  * state-dependent, which is why this cell trains worse than 2PCM+3T1C. */
 #include <math.h>
 
+#include "array/firing.h"
 #include "array/rounding.h"
 #include "array/tile.h"
 #include "cell/pcm_pair.h"
@@ -109,34 +110,42 @@ static void pulse_pair(tile *t, size_t s, int n, int up, row_pulses *r, mt_count
     t->w[s] = (t->g_plus[s] - t->g_minus[s]) / ws;
 }
 
-/* One row's update, pulses counted into *r and rare events into *c. */
-static void update_row(tile *t, int row, float lr_x, const float *e, row_pulses *r, mt_counters *c)
+/* Pulse the listed synapses and empty the list. */
+static void update_apply(tile *t, firing_list *f, row_pulses *r, mt_counters *c)
+{
+    for (int k = 0; k < f->count; k++) pulse_pair(t, (size_t)f->s[k], f->n[k], f->ae[k] > 0.0f, r, c);
+    f->count = 0;
+}
+
+/* Add the firing synapses among s0 .. s0+len-1 to the list; pulse them once it is long. */
+static void update_add(tile *t, firing_list *f, size_t s0, const int32_t *n, const float *ae, int len,
+                       row_pulses *r, mt_counters *c)
+{
+    firing_append(f, s0, n, ae, len);
+    if (f->count >= FIRING_FLUSH) update_apply(t, f, r, c);
+}
+
+/* One row's update: pulse counts block by block; the firing synapses join the list. */
+static void update_row(tile *t, firing_list *f, int row, float lr_x, const float *e, row_pulses *r,
+                       mt_counters *c)
 {
     const int cols = t->cols;
     const float a = lr_x / t->quantum; /* signed pulses per unit error */
     int32_t n[ROUNDING_BLOCK];
+    float ae[ROUNDING_BLOCK];
     for (int j0 = 0; j0 < cols; j0 += ROUNDING_BLOCK) {
         const int len = cols - j0 < ROUNDING_BLOCK ? cols - j0 : ROUNDING_BLOCK;
         if (!tile_row_pulse_counts(t, row, a, e, j0, rounding_padded(len), n)) continue;
-        /* ~2 % of the synapses fire: look at 16 counts at once (one vector) before
-         * looking at each of them */
-        for (int k0 = 0; k0 < len; k0 += ROUNDING_LANES) {
-            const int glen = len - k0 < ROUNDING_LANES ? len - k0 : ROUNDING_LANES;
-            int32_t any = 0;
-            for (int jj = 0; jj < glen; jj++) any |= n[k0 + jj];
-            if (!any) continue;
-            for (int jj = k0; jj < k0 + glen; jj++)
-                if (n[jj])
-                    pulse_pair(t, (size_t)row * cols + (size_t)(j0 + jj), n[jj], a * e[j0 + jj] > 0.0f, r, c);
-        }
+        for (int j = 0; j < len; j++) ae[j] = a * e[j0 + j];
+        update_add(t, f, (size_t)row * (size_t)cols + (size_t)j0, n, ae, len, r, c);
     }
 }
 
 /* Rows [first, first + span) of a tile narrower than a vector (the output layer: 10
  * columns), of which the n_rows listed in `rows` are updated, as update_row would, with
  * the rounding done a whole vector per row (tile.h, narrow tiles). */
-static void update_narrow_rows(tile *t, int first, int span, const int *rows, int n_rows, float lr,
-                               const float *e, row_pulses *r, mt_counters *c)
+static void update_narrow_rows(tile *t, firing_list *f, int first, int span, const int *rows, int n_rows,
+                               float lr, const float *e, row_pulses *r, mt_counters *c)
 {
     const int cols = t->cols;
     const int row_fields = tile_narrow_row_fields(t);
@@ -144,13 +153,15 @@ static void update_narrow_rows(tile *t, int first, int span, const int *rows, in
     const float max_pulses = (float)t->params.cell.max_pulses_per_update;
     uint16_t field[TILE_NARROW_FIELDS];
     int32_t n[ROUNDING_LANES];
+    float ae[ROUNDING_LANES];
     tile_narrow_fields(t, first, span, field);
     for (int k = 0; k < n_rows; k++) {
         const int row = rows[k];
         const float a = lr * t->x_in[row] / t->quantum;
         if (!rounding_counts(a, e, field + (row - first) * row_fields, lanes, max_pulses, n)) continue;
-        for (int j = 0; j < cols; j++)
-            if (n[j]) pulse_pair(t, (size_t)row * cols + (size_t)j, n[j], a * e[j] > 0.0f, r, c);
+        for (int j = 0; j < lanes; j++) ae[j] = a * e[j];
+        /* the lanes past the row count 0: none of them is listed */
+        update_add(t, f, (size_t)row * (size_t)cols, n, ae, lanes, r, c);
     }
 }
 
@@ -158,15 +169,18 @@ row_pulses cell_pcm2_update_rows(tile *t, const int *rows, int n_rows, float lr,
 {
     row_pulses r = {0, 0};
     mt_counters c = {0};
+    firing_list f;
+    f.count = 0;
     if (t->cols >= ROUNDING_LANES) {
-        for (int k = 0; k < n_rows; k++) update_row(t, rows[k], lr * t->x_in[rows[k]], e, &r, &c);
+        for (int k = 0; k < n_rows; k++) update_row(t, &f, rows[k], lr * t->x_in[rows[k]], e, &r, &c);
     } else {
         /* narrow tile: one block of ROW_BLOCK rows at a time (a thread owns whole blocks) */
         for (int k = 0, end; k < n_rows; k = end) {
             end = tile_block_end(rows, k, n_rows);
-            update_narrow_rows(t, rows[k], rows[end - 1] - rows[k] + 1, rows + k, end - k, lr, e, &r, &c);
+            update_narrow_rows(t, &f, rows[k], rows[end - 1] - rows[k] + 1, rows + k, end - k, lr, e, &r, &c);
         }
     }
+    update_apply(t, &f, &r, &c);
     if (c.refreshes) add_counters(&t->counters, &c); /* rare: atomics cost */
     return r;
 }

@@ -31,6 +31,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "array/firing.h"
 #include "array/rounding.h"
 #include "array/tile.h"
 #include "cell/pcm_pair.h"
@@ -181,28 +182,11 @@ void cell_pcm2cap_read_row(tile *t, int row, float *w)
 
 /* ------------------------------------------------------------------ update */
 
-/* The pulse kernel runs on groups of this many synapses (one AVX-512 register of
- * floats): late in training ~2 % of the synapses of an active row fire, so a row's
- * pulses touch a few groups rather than the whole row. */
-#define PULSE_GROUP 16
-_Static_assert(PULSE_GROUP % 16 == 0, "update_narrow_rows takes chunk_ld (16 for a narrow tile) lanes per row");
-
-/* The state a group of consecutive synapses' update reads and writes (arrays start at
- * the group). */
-typedef struct pulse_block {
-    const int32_t *n;                 /* pulse counts */
-    const float *ae;                  /* requested changes a e_j: their sign is the direction */
-    float *z, *w;                     /* capacitor state (leak frame), cached weight */
-    const float *vt, *dv_up, *dv_down;/* device parameters */
-    int len;
-    uint64_t noise_start;             /* stream position of the block's first noise draw */
-} pulse_block;
-
-/* Apply the pulse counts of a block to its capacitors and cached weights.  Written
- * for the vectoriser: every lane is computed and lanes with n = 0 leave their state
- * untouched by select, so a block costs the same whatever its pulses.  The equations
- * are cap3t1c_pulse's (tests/test_tile.c checks they agree). */
-static inline void apply_pulses(const tile *t, const pulse_block *b, int len)
+/* Apply the pulse counts of the listed synapses to their capacitors and cached
+ * weights.  Written for the vectoriser (gathers and scatters by index): no branch per
+ * lane.  The equations are cap3t1c_pulse's (tests/test_tile.c checks they agree). */
+static void apply_pulses(tile *t, const int32_t *restrict at, const int32_t *restrict n,
+                         const float *restrict ae, int len)
 {
     const cap3t1c_model *m = &t->cap;
     const float p = (float)t->polarity;
@@ -213,17 +197,18 @@ static inline void apply_pulses(const tile *t, const pulse_block *b, int len)
      * by one part in a million per volt, below float resolution of the result. */
     const float k = m->k, lambda = m->lambda > 1e-6f ? m->lambda : 1e-6f, inv_lambda = 1.0f / lambda;
     const float sigma = m->pulse_noise_rel;
-    const int32_t *restrict n = b->n;
-    const float *restrict ae = b->ae, *restrict vt = b->vt;
-    const float *restrict dv_up = b->dv_up, *restrict dv_down = b->dv_down;
-    float *restrict z = b->z, *restrict w = b->w;
+    const uint64_t key = t->key_pulse_noise;
+    const float *restrict vt = t->cap_vt, *restrict dv_up = t->cap_dv_up, *restrict dv_down = t->cap_dv_down;
+    float *restrict z = t->cap_z, *restrict w = t->w;
+    #pragma omp simd
     for (int j = 0; j < len; j++) {
+        const int32_t s = at[j];
         const int32_t nj = n[j];
         const int up = ae[j] > 0.0f;
-        const float v = v_leak + z[j] * decay;
-        const float d_old = v - vt[j];
+        const float v = v_leak + z[s] * decay;
+        const float d_old = v - vt[s];
         const float g_old = d_old > 0.0f ? k * d_old * d_old : 0.0f;
-        const float dv = up ? dv_up[j] : -dv_down[j];
+        const float dv = up ? dv_up[s] : -dv_down[s];
         /* nj pulses move the fraction 1 - (1 - a)^nj of the way to the step map's
          * fixed point; with x = nj ln(1 - a) that is -expm1(x), summed as series
          * (|x| <= 0.1 is guaranteed by the caller: error < 2e-9). */
@@ -233,90 +218,78 @@ static inline void apply_pulses(const tile *t, const pulse_block *b, int len)
             -x * (1.0f + x * (0.5f + x * (1.0f / 6.0f + x * (1.0f / 24.0f + x * (1.0f / 120.0f)))));
         const float target = v_init + (up ? inv_lambda : -inv_lambda);
         float step = (target - v) * moved;
-        /* cycle-to-cycle noise: rng_normal_fast of this synapse's draw, inlined */
-        const uint64_t h = rng_mix64(b->noise_start + (uint64_t)j * RNG_GOLDEN);
+        /* cycle-to-cycle noise: rng_normal_fast(key, s), inlined:
+         * rng_bits(key, s) = mix64(key + (s + 1) G) */
+        const uint64_t h = rng_mix64(key + ((uint64_t)s + 1u) * RNG_GOLDEN);
         const uint32_t sum = (uint32_t)(h & 0xFFFF) + (uint32_t)((h >> 16) & 0xFFFF) +
                              (uint32_t)((h >> 32) & 0xFFFF) + (uint32_t)(h >> 48);
         const float noise = ((float)sum * (1.0f / 65536.0f) + (2.0f / 65536.0f) - 2.0f) * 1.7320508f;
         step *= 1.0f + sigma * noise / sqrtf((float)(nj > 1 ? nj : 1));
         float v_new = v + step;
         v_new = v_new > v_max ? v_max : (v_new < v_min ? v_min : v_new);
-        const float d_new = v_new - vt[j];
+        const float d_new = v_new - vt[s];
         const float g_new = d_new > 0.0f ? k * d_new * d_new : 0.0f;
-        w[j] += nj ? p * (g_new - g_old) * inv_ws : 0.0f;
-        z[j] = nj ? (v_new - v_leak) * inv_decay : z[j];
+        w[s] += p * (g_new - g_old) * inv_ws;
+        z[s] = (v_new - v_leak) * inv_decay;
     }
 }
 
 /* The device function itself, pulse train by pulse train: for trains too long for
  * apply_pulses's series. */
-static void apply_pulses_exact(tile *t, const pulse_block *b, size_t s0)
+static void apply_pulses_exact(tile *t, const int32_t *at, const int32_t *n, const float *ae, int len)
 {
     const cap3t1c_model *m = &t->cap;
     const float p = (float)t->polarity;
-    for (int jj = 0; jj < b->len; jj++) {
-        const int nj = b->n[jj];
-        if (nj == 0) continue;
-        const size_t s = s0 + (size_t)jj;
-        const float v = m->v_leak + b->z[jj] * (float)t->decay;
-        const float g_old = cap3t1c_conductance(m, v, b->vt[jj]);
+    for (int j = 0; j < len; j++) {
+        const size_t s = at[j];
+        const float v = m->v_leak + t->cap_z[s] * (float)t->decay;
+        const float g_old = cap3t1c_conductance(m, v, t->cap_vt[s]);
         const float noise = m->pulse_noise_rel > 0.0f ? rng_normal_fast(t->key_pulse_noise, s) : 0.0f;
-        const int up = b->ae[jj] > 0.0f;
-        const float v_new = cap3t1c_pulse(m, v, up ? b->dv_up[jj] : -b->dv_down[jj], nj, noise);
-        b->z[jj] = (v_new - m->v_leak) * (float)t->inv_decay;
-        b->w[jj] += p * (cap3t1c_conductance(m, v_new, b->vt[jj]) - g_old) *
-                    (float)(1.0 / t->params.cell.uS_per_weight);
+        const int up = ae[j] > 0.0f;
+        const float v_new = cap3t1c_pulse(m, v, up ? t->cap_dv_up[s] : -t->cap_dv_down[s], n[j], noise);
+        t->cap_z[s] = (v_new - m->v_leak) * (float)t->inv_decay;
+        t->w[s] += p * (cap3t1c_conductance(m, v_new, t->cap_vt[s]) - g_old) *
+                   (float)(1.0 / t->params.cell.uS_per_weight);
     }
 }
 
-/* Pulse counts n[0..len) and requested changes ae[0..len) of the synapses s0 .. s0+len-1
- * (consecutive in memory, in rows the calling thread owns): the device equations on each
- * group of PULSE_GROUP of them in which any fires.  Returns the pulses sent. */
-static row_pulses apply_range(tile *t, size_t s0, const int32_t *n, const float *ae, int len)
+/* Run the device equations on the first `len` listed synapses, count their pulses
+ * into r, and drop them from the list. */
+static void update_apply(tile *t, firing_list *b, int len, row_pulses *r)
 {
+    if (len == 0) return;
+    if (!t->dense_pulses_exact) apply_pulses_exact(t, b->s, b->n, b->ae, len);
+    else apply_pulses(t, b->s, b->n, b->ae, len);
     const float p = (float)t->polarity;
     const int count_stats = t->pulse_total && t->example < t->pulse_window_end;
-    row_pulses r = {0, 0};
-    /* The groups in which any synapse fires, listed first (branch-free): the kernel's
-     * loop then has no data-dependent branch, and the out-of-order core overlaps one
-     * group's long chain of dependent operations with the next group's. */
-    enum { MAX_GROUPS = (ROW_BLOCK * PULSE_GROUP > ROUNDING_BLOCK ? ROW_BLOCK * PULSE_GROUP : ROUNDING_BLOCK) / PULSE_GROUP };
-    int firing[MAX_GROUPS];
-    int n_firing = 0;
-    for (int k0 = 0; k0 < len; k0 += PULSE_GROUP) {
-        const int glen = len - k0 < PULSE_GROUP ? len - k0 : PULSE_GROUP;
-        int32_t any = 0;
-        for (int jj = 0; jj < glen; jj++) any |= n[k0 + jj];
-        firing[n_firing] = k0;
-        n_firing += any != 0;
+    uint64_t up = 0, down = 0;
+    for (int j = 0; j < len; j++) {
+        const uint64_t nj = (uint64_t)b->n[j];
+        const int is_up = b->ae[j] > 0.0f;
+        up += is_up ? nj : 0;
+        down += is_up ? 0 : nj;
     }
-    for (int q = 0; q < n_firing; q++) {
-        const int k0 = firing[q];
-        const int glen = len - k0 < PULSE_GROUP ? len - k0 : PULSE_GROUP;
-        const int32_t *g = n + k0;
-        const size_t s = s0 + (size_t)k0;
-        const pulse_block b = {g, ae + k0, t->cap_z + s, t->w + s, t->cap_vt + s,
-                               t->cap_dv_up + s, t->cap_dv_down + s, glen,
-                               /* draw index s of a key: rng_bits(key, s) = mix64(key + (s + 1) G) */
-                               t->key_pulse_noise + (s + 1) * RNG_GOLDEN};
-        if (!t->dense_pulses_exact) apply_pulses_exact(t, &b, s);
-        else if (glen == PULSE_GROUP) apply_pulses(t, &b, PULSE_GROUP);
-        else apply_pulses(t, &b, glen);
-        for (int jj = 0; jj < glen; jj++) {
-            const uint64_t nj = (uint64_t)g[jj];
-            const int up = ae[k0 + jj] > 0.0f;
-            r.up += up ? nj : 0;
-            r.down += up ? 0 : nj;
+    r->up += up;
+    r->down += down;
+    if (count_stats)
+        for (int j = 0; j < len; j++) {
+            const int nj = b->n[j];
+            const size_t s = b->s[j];
+            /* net counts in the weight's direction, whatever the polarity */
+            t->pulse_total[s] += nj;
+            t->pulse_net[s] += ((b->ae[j] > 0.0f) == (p > 0.0f)) ? nj : -nj;
         }
-        if (count_stats)
-            for (int jj = 0; jj < glen; jj++) {
-                const int nj = g[jj];
-                /* net counts in the weight's direction, whatever the polarity */
-                t->pulse_total[s + (size_t)jj] += nj;
-                t->pulse_net[s + (size_t)jj] += ((ae[k0 + jj] > 0.0f) == (p > 0.0f)) ? nj : -nj;
-            }
-    }
-    return r;
+    firing_drop(b, len);
+}
+
+/* Add the firing synapses among s0 .. s0+len-1 (consecutive in memory, in rows the
+ * calling thread owns) to the list, and apply whole vectors of it once it is long
+ * enough. */
+static void update_add(tile *t, firing_list *f, size_t s0, const int32_t *n, const float *ae, int len,
+                       row_pulses *r)
+{
+    firing_append(f, s0, n, ae, len);
+    if (f->count >= FIRING_FLUSH) update_apply(t, f, f->count / FIRING_GROUP * FIRING_GROUP, r);
 }
 
 /* Up pulses per unit error of a row driven with lr x. */
@@ -325,44 +298,38 @@ static inline float pulses_per_error(const tile *t, float lr_x)
     return lr_x * (float)t->polarity / t->quantum;
 }
 
-/* One row's update: pulse counts block by block, then the device equations where any
- * synapse fires. */
-static row_pulses update_row(tile *t, int row, float lr_x, const float *e)
+/* One row's update: pulse counts block by block; the firing synapses join the list. */
+static void update_row(tile *t, firing_list *f, int row, float lr_x, const float *e, row_pulses *r)
 {
     const int cols = t->cols;
     const float a = pulses_per_error(t, lr_x);
-    row_pulses r = {0, 0};
     int32_t n_block[ROUNDING_BLOCK];
     float ae[ROUNDING_BLOCK];
     for (int j0 = 0; j0 < cols; j0 += ROUNDING_BLOCK) {
         const int len = cols - j0 < ROUNDING_BLOCK ? cols - j0 : ROUNDING_BLOCK;
         if (!tile_row_pulse_counts(t, row, a, e, j0, rounding_padded(len), n_block)) continue;
         for (int j = 0; j < len; j++) ae[j] = a * e[j0 + j];
-        const row_pulses q = apply_range(t, (size_t)row * (size_t)cols + (size_t)j0, n_block, ae, len);
-        r.up += q.up;
-        r.down += q.down;
+        update_add(t, f, (size_t)row * (size_t)cols + (size_t)j0, n_block, ae, len, r);
     }
-    return r;
 }
 
-/* Rows [first, first + span) of a tile narrower than a pulse group (the output layer:
- * 10 columns), of which the `n_rows` listed in `rows` are updated: their synapses are
- * consecutive in memory, so the kernel runs on PULSE_GROUP of them at a time across
- * rows, not on one short row at a time (results are the same: every synapse's
- * equations and draws are its own).  The rounding, too, works a whole vector per row
- * (tile.h, narrow tiles): the lanes past a row count 0 and are stored over the next
- * row's first counts before that row is taken (rows are listed in order), or leave a
- * row that is not driven at 0. */
-static row_pulses update_narrow_rows(tile *t, int first, int span, const int *rows, int n_rows,
-                                     float lr, const float *e)
+/* Rows [first, first + span) of a tile narrower than a vector (the output layer: 10
+ * columns), of which the `n_rows` listed in `rows` are updated: their synapses are
+ * consecutive in memory, so their counts are scanned for firing synapses FIRING_GROUP
+ * at a time across rows, not one short row at a time.  The rounding works a whole
+ * vector per row (tile.h, narrow tiles): the lanes past a row count 0 and are stored
+ * over the next row's first counts before that row is taken (rows are listed in
+ * order), or leave a row that is not driven at 0. */
+static void update_narrow_rows(tile *t, firing_list *f, int first, int span, const int *rows, int n_rows,
+                               float lr, const float *e, row_pulses *sent)
 {
-    enum { MAX_SYNAPSES = ROW_BLOCK * PULSE_GROUP };
+    enum { MAX_SYNAPSES = ROW_BLOCK * FIRING_GROUP };
     const int cols = t->cols, len = span * cols;
     const int row_fields = tile_narrow_row_fields(t);
-    const int lanes = (int)t->chunk_ld;               /* PULSE_GROUP; run-time: the lane loop vectorises */
+    const int lanes = (int)t->chunk_ld;               /* FIRING_GROUP; run-time: the lane loop vectorises */
     const float max_pulses = (float)t->params.cell.max_pulses_per_update;
-    int32_t n[MAX_SYNAPSES + PULSE_GROUP];
-    float ae[MAX_SYNAPSES + PULSE_GROUP];
+    int32_t n[MAX_SYNAPSES + FIRING_GROUP];
+    float ae[MAX_SYNAPSES + FIRING_GROUP];
     uint16_t field[TILE_NARROW_FIELDS];
     memset(n, 0, (size_t)(len + lanes) * sizeof *n);
     memset(ae, 0, (size_t)(len + lanes) * sizeof *ae); /* rows not driven: read, never used */
@@ -374,28 +341,24 @@ static row_pulses update_narrow_rows(tile *t, int first, int span, const int *ro
         any |= rounding_counts(a, e, field + r * row_fields, lanes, max_pulses, n + r * cols);
         for (int j = 0; j < lanes; j++) ae[r * cols + j] = a * e[j];
     }
-    if (!any) return (row_pulses){0, 0};
-    return apply_range(t, (size_t)first * (size_t)cols, n, ae, len);
+    if (any) update_add(t, f, (size_t)first * (size_t)cols, n, ae, len, sent);
 }
 
 row_pulses cell_pcm2cap_update_rows(tile *t, const int *rows, int n_rows, float lr, const float *e)
 {
     row_pulses r = {0, 0};
-    if (t->cols >= PULSE_GROUP) {
-        for (int k = 0; k < n_rows; k++) {
-            const row_pulses q = update_row(t, rows[k], lr * t->x_in[rows[k]], e);
-            r.up += q.up;
-            r.down += q.down;
+    firing_list f;
+    f.count = 0;
+    if (t->cols >= FIRING_GROUP) {
+        for (int k = 0; k < n_rows; k++) update_row(t, &f, rows[k], lr * t->x_in[rows[k]], e, &r);
+    } else {
+        /* narrow tile: one block of ROW_BLOCK rows at a time (a thread owns whole blocks) */
+        for (int k = 0, end; k < n_rows; k = end) {
+            end = tile_block_end(rows, k, n_rows);
+            update_narrow_rows(t, &f, rows[k], rows[end - 1] - rows[k] + 1, rows + k, end - k, lr, e, &r);
         }
-        return r;
     }
-    /* narrow tile: one block of ROW_BLOCK rows at a time (a thread owns whole blocks) */
-    for (int k = 0, end; k < n_rows; k = end) {
-        end = tile_block_end(rows, k, n_rows);
-        const row_pulses q = update_narrow_rows(t, rows[k], rows[end - 1] - rows[k] + 1, rows + k, end - k, lr, e);
-        r.up += q.up;
-        r.down += q.down;
-    }
+    update_apply(t, &f, f.count, &r);
     return r;
 }
 

@@ -1,0 +1,114 @@
+/* firing.h — the synapses an update fires, listed for the device equations.
+ *
+ * Late in training ~2 % of an active row's synapses get a pulse, about two in each
+ * 16-synapse group that has any, and which ones is random.  Running the device
+ * equations on whole groups wastes seven lanes in eight; testing each synapse
+ * mispredicts a branch at every firing one.  So the update controller's counts
+ * (rounding.h) are scanned a vector at a time and the firing synapses appended to a
+ * list — index, pulse count, requested change — branch-free; the cells then apply the
+ * device equations to the list (2pcm3t1c: full vectors of it, gathering each synapse's
+ * state by index).  Every synapse's equations and draws are its own and no synapse
+ * appears twice in an update, so the order changes no result.
+ *
+ * Synapse indices are int32 (AVX-512 gathers take 32-bit signed offsets): a tile holds
+ * at most FIRING_MAX_SYNAPSES synapses (network creation enforces it). */
+#ifndef MT_ARRAY_FIRING_H
+#define MT_ARRAY_FIRING_H
+
+#include <stddef.h>
+#include <stdint.h>
+#ifdef __AVX512F__
+#include <immintrin.h>
+#endif
+
+#include "array/rounding.h"
+#include "array/tile.h"
+
+/* Counts are scanned this many at a time (one AVX-512 register of int32). */
+#define FIRING_GROUP 16
+
+/* Most synapses one firing_append hands in: a narrow tile's block of rows (16 lanes a
+ * row), or a rounding block of a wide row. */
+#define FIRING_MAX_APPEND (ROW_BLOCK * FIRING_GROUP > ROUNDING_BLOCK ? ROW_BLOCK * FIRING_GROUP : ROUNDING_BLOCK)
+
+/* A list holds this many before its owner must apply some (firing_append needs room
+ * for FIRING_MAX_APPEND more, plus a whole group stored past the last one kept). */
+#define FIRING_FLUSH 256
+#define FIRING_CAPACITY (FIRING_FLUSH + FIRING_MAX_APPEND + FIRING_GROUP)
+
+/* Largest tile the list's int32 indices can address. */
+#define FIRING_MAX_SYNAPSES ((size_t)INT32_MAX)
+
+typedef struct firing_list {
+    int count;
+    int32_t s[FIRING_CAPACITY]; /* synapse index row * cols + column */
+    int32_t n[FIRING_CAPACITY]; /* pulse count, > 0 */
+    float ae[FIRING_CAPACITY];  /* requested change a e_j: its sign is the direction */
+} firing_list;
+
+/* Append the firing ones among synapses first .. first+len-1 (len <= FIRING_GROUP). */
+static inline void firing_keep(firing_list *restrict f, int32_t first, const int32_t *restrict n,
+                               const float *restrict ae, int len)
+{
+    int c = f->count;
+#ifdef __AVX512F__
+    if (len == FIRING_GROUP) {
+        /* one compress per array, register form (the store form is slow on AMD) */
+        const __m512i nv = _mm512_loadu_si512(n);
+        const __mmask16 fire = _mm512_test_epi32_mask(nv, nv);
+        const __m512i sv = _mm512_add_epi32(_mm512_set1_epi32(first),
+                                            _mm512_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15));
+        _mm512_storeu_si512(f->s + c, _mm512_maskz_compress_epi32(fire, sv));
+        _mm512_storeu_si512(f->n + c, _mm512_maskz_compress_epi32(fire, nv));
+        _mm512_storeu_ps(f->ae + c, _mm512_maskz_compress_ps(fire, _mm512_loadu_ps(ae)));
+        f->count = c + __builtin_popcount(fire);
+        return;
+    }
+#endif
+    /* every lane is written, only the firing ones are kept */
+    for (int j = 0; j < len; j++) {
+        f->s[c] = first + j;
+        f->n[c] = n[j];
+        f->ae[c] = ae[j];
+        c += n[j] != 0;
+    }
+    f->count = c;
+}
+
+/* Append the firing synapses among s0 .. s0+len-1 (len <= FIRING_MAX_APPEND; pulse
+ * counts n[0..len), requested changes ae[0..len)); the list must hold at most
+ * FIRING_FLUSH. */
+static inline void firing_append(firing_list *restrict f, size_t s0, const int32_t *restrict n,
+                                 const float *restrict ae, int len)
+{
+    /* The groups in which any synapse fires, listed first, branch-free: about a
+     * quarter of them fire, at random, and a branch per group would mispredict. */
+    int groups[FIRING_MAX_APPEND / FIRING_GROUP];
+    int n_groups = 0;
+    for (int k0 = 0; k0 < len; k0 += FIRING_GROUP) {
+        const int glen = len - k0 < FIRING_GROUP ? len - k0 : FIRING_GROUP;
+        int32_t any = 0;
+        for (int j = 0; j < glen; j++) any |= n[k0 + j];
+        groups[n_groups] = k0;
+        n_groups += any != 0;
+    }
+    for (int q = 0; q < n_groups; q++) {
+        const int k0 = groups[q];
+        const int glen = len - k0 < FIRING_GROUP ? len - k0 : FIRING_GROUP;
+        firing_keep(f, (int32_t)(s0 + (size_t)k0), n + k0, ae + k0, glen);
+    }
+}
+
+/* Drop the first `len` entries of the list. */
+static inline void firing_drop(firing_list *f, int len)
+{
+    const int rest = f->count - len;
+    for (int j = 0; j < rest; j++) {
+        f->s[j] = f->s[len + j];
+        f->n[j] = f->n[len + j];
+        f->ae[j] = f->ae[len + j];
+    }
+    f->count = rest;
+}
+
+#endif

@@ -67,7 +67,7 @@ int mt_backrand_generate(const mt_dataset *mnist, uint64_t seed, int split, mt_d
             return mt_fail(err, MT_EINPUT, "%s: example %zu pixel %zu is %g: expected a value in [0, 1]",
                            mnist->name, i / (size_t)mnist->dim, i % (size_t)mnist->dim, (double)v);
     }
-    float *x = malloc(count * sizeof *x);
+    float *x = big_array_alloc(count * sizeof *x);
     uint8_t *y = malloc((size_t)mnist->n);
     if (!x || !y) {
         free(x);
@@ -304,7 +304,7 @@ int mt_dataset_load_backrand(const char *mnist_dir, const char *cache_dir, uint6
     }
     if (!status) {
         if (limit > 0 && limit < n) n = limit;
-        float *x = malloc((size_t)n * (size_t)dim * sizeof *x);
+        float *x = big_array_alloc((size_t)n * (size_t)dim * sizeof *x);
         uint8_t *y = malloc((size_t)n);
         if (!x || !y) {
             free(x);

@@ -101,6 +101,7 @@ int mt_dataset_load_cifar_bin(const char *path, int classes, long limit, const c
         mt_dataset_free(&d);
         return status;
     }
+    mt_data_settle_features(&d);
     mt_data_set_name(&d, name, path);
     *out = d;
     return MT_OK;

@@ -257,6 +257,7 @@ int mt_dataset_load_csv(const char *path, int dim, double feature_max, int class
         mt_dataset_free(&d);
         return status;
     }
+    mt_data_settle_features(&d);
     mt_data_set_name(&d, name, path);
     *out = d;
     return MT_OK;

@@ -12,11 +12,13 @@
 #include <errno.h>
 #include <stddef.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <zlib.h>
 
 #include "memtrain.h"
+#include "util/big_array.h"
 #include "util/error.h"
 
 /* Longest path the readers build (directory + file name). */
@@ -132,6 +134,20 @@ static inline int mt_data_find_file(const char *dir, const char *stem, char *pat
     if (mt_data_path_exists(path)) return MT_OK;
     return mt_fail(err, MT_EINPUT, "%s: no %s[.gz]%s", dir, stem,
                    mt_data_is_dir(dir) ? "" : " (no such directory)");
+}
+
+/* Move a loaded dataset's features into a big array (util/big_array.h: training reads
+ * one example at a time from scattered places), for the readers that grow their array
+ * as they read.  Out of memory for the copy keeps the array as it is. */
+static inline void mt_data_settle_features(mt_dataset *d)
+{
+    const size_t bytes = (size_t)d->n * (size_t)d->dim * sizeof *d->x;
+    if (bytes < BIG_ARRAY_PAGE) return;
+    float *x = big_array_alloc(bytes);
+    if (!x) return;
+    memcpy(x, d->x, bytes);
+    free(d->x);
+    d->x = x;
 }
 
 #endif

@@ -91,7 +91,7 @@ int mt_dataset_load_idx(const char *images_path, const char *labels_path, int cl
     }
     if (limit > 0 && limit < n) n = limit;
 
-    float *x = malloc((size_t)n * (size_t)dim * sizeof *x);
+    float *x = big_array_alloc((size_t)n * (size_t)dim * sizeof *x);
     uint8_t *y = malloc((size_t)n);
     if (!x || !y) {
         free(x);

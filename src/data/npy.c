@@ -617,6 +617,7 @@ int mt_dataset_load_npy(const char *features, const char *labels, int classes, l
     out->classes = classes;
     out->x = x;
     out->y = y;
+    mt_data_settle_features(out);
     mt_data_set_name(out, name, features);
     return MT_OK;
 }

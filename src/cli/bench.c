@@ -5,6 +5,7 @@
  * median of --repeats timed runs, each after --warmup untimed examples so the
  * network is past its noisy first steps).  Timing lives here, never in the tests. */
 #include <math.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -37,7 +38,13 @@ static const char *const bench_help =
     "  --cells LIST    comma-separated cell kinds (default float,2pcm,2pcm3t1c)\n"
     "  --set KEY=VALUE any parameter, as for train\n"
     "  --json FILE     one JSON object per measurement: mode, cell, threads,\n"
-    "                  examples_per_s, runs (all timings), state_bytes_per_synapse\n";
+    "                  examples_per_s, runs (all timings), state_bytes_per_synapse,\n"
+    "                  core_round_trip_ns\n"
+    "\n"
+    "Two threads meet three times per training example, and each meeting costs about\n"
+    "one round trip of a cache line between their cores, which bench measures first:\n"
+    "~90 ns between two cores of one chip, ~500 ns on some VMs, where 2 threads train\n"
+    "this small network no faster than 1 (use --threads 1 there).\n";
 
 static double now_s(void)
 {
@@ -50,6 +57,51 @@ static int cmp_double(const void *a, const void *b)
 {
     double x = *(const double *)a, y = *(const double *)b;
     return (x > y) - (x < y);
+}
+
+/* Nanoseconds for a cache line to go from one thread to another and back (the median
+ * of 5 runs of 5,000 round trips), or 0 with fewer than 2 cores.  Every meeting of a
+ * 2-thread training team costs about one: ~90 ns between two cores of one chip, ~500
+ * ns on VMs whose two vCPUs sit far apart, where batch-1 training of a network this
+ * small gains little or nothing from a second thread (docs/performance.md). */
+static double core_round_trip_ns(void)
+{
+#ifdef _OPENMP
+    enum { TRIPS = 5000, RUNS = 5 };
+    if (omp_get_num_procs() < 2) return 0.0;
+    static _Alignas(64) atomic_int ball;
+    double runs[RUNS];
+    for (int r = 0; r < RUNS; r++) {
+        double t0 = 0.0, t1 = 0.0;
+        int team = 0;
+        atomic_store(&ball, 0);
+        #pragma omp parallel num_threads(2)
+        {
+            const int me = omp_get_thread_num();
+            if (me == 0) team = omp_get_num_threads();
+            #pragma omp barrier
+            if (team == 2) {
+                if (me == 0) t0 = now_s();
+                for (int i = 0; i < TRIPS; i++) {
+                    if (me == 0) {
+                        atomic_store_explicit(&ball, 1, memory_order_release);
+                        while (atomic_load_explicit(&ball, memory_order_acquire) != 0) {}
+                    } else {
+                        while (atomic_load_explicit(&ball, memory_order_acquire) != 1) {}
+                        atomic_store_explicit(&ball, 0, memory_order_release);
+                    }
+                }
+                if (me == 0) t1 = now_s();
+            }
+        }
+        if (team != 2) return 0.0;
+        runs[r] = (t1 - t0) / TRIPS * 1e9;
+    }
+    qsort(runs, RUNS, sizeof *runs, cmp_double);
+    return runs[RUNS / 2];
+#else
+    return 0.0;
+#endif
 }
 
 typedef struct measurement {
@@ -200,6 +252,10 @@ int cmd_bench(int argc, char **argv)
     }
     printf("memtrain bench: %s %d-%s-%d, batch 1, %ld timed examples after %ld warm-up, median of %d\n",
            p.data.dataset, d.dim, p.net.hidden, d.classes, examples, warmup, repeats);
+    const double round_trip_ns = core_round_trip_ns();
+    if (round_trip_ns > 0)
+        printf("a cache line's round trip between two threads: %.0f ns (each meeting of a thread team costs about one)\n",
+               round_trip_ns);
     printf("%-9s %7s %16s %16s %16s\n", "cell", "threads", "train ex/s", "inference ex/s",
            "state B/synapse");
     int rc = MT_OK;
@@ -232,8 +288,8 @@ int cmd_bench(int argc, char **argv)
                 for (int r = 0; r < repeats; r++)
                     fprintf(json, "%s%.1f", r ? "," : "", mode ? m.infer_rate[r] : m.train_rate[r]);
                 fprintf(json, "],\"examples\":%ld,\"warmup\":%ld,\"network\":\"%d-%s-%d\","
-                              "\"state_bytes_per_synapse\":%.2f}\n", examples,
-                        warmup, d.dim, p.net.hidden, d.classes, bytes_per_synapse);
+                              "\"state_bytes_per_synapse\":%.2f,\"core_round_trip_ns\":%.1f}\n", examples,
+                        warmup, d.dim, p.net.hidden, d.classes, bytes_per_synapse, round_trip_ns);
             }
         }
     if (rc == MT_OK) print_ratios(train_at, threads, n_threads, kind_names);

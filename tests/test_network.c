@@ -84,6 +84,19 @@ static int synthetic_example(uint64_t seed, uint64_t k, int n_in, float *x)
     return (int)(rng_uniform(seed + 1, k) * 10);
 }
 
+/* Every layer's weights of net, one after another, into out; returns how many. */
+static size_t network_weights(mt_network *net, float *out)
+{
+    size_t n = 0;
+    for (int l = 0; l < mt_network_layers(net); l++) {
+        int rows, cols;
+        mt_network_layer_shape(net, l, &rows, &cols);
+        mt_network_layer_weights(net, l, out + n);
+        n += (size_t)rows * cols;
+    }
+    return n;
+}
+
 /* Train on synthetic data with 1 and 2 threads; the weights must be bit-identical. */
 static void train_synthetic(mt_cell_kind kind, int threads, float *out, size_t *out_n)
 {
@@ -106,14 +119,7 @@ static void train_synthetic(mt_cell_kind kind, int threads, float *out, size_t *
         const int label = synthetic_example(1, k, n_in, x);
         CHECK_INT(mt_network_train_example(net, x, label, 0.1, k, NULL, &err), MT_OK);
     }
-    size_t n = 0;
-    for (int l = 0; l < mt_network_layers(net); l++) {
-        int rows, cols;
-        mt_network_layer_shape(net, l, &rows, &cols);
-        mt_network_layer_weights(net, l, out + n);
-        n += (size_t)rows * cols;
-    }
-    *out_n = n;
+    *out_n = network_weights(net, out);
     mt_network_free(net);
 }
 
@@ -180,15 +186,8 @@ TEST(training_a_run_equals_training_example_by_example)
         CHECK_INT(mt_network_train_examples(run, &d, order, 120, N, 0.1, first, &right_run, &err), MT_OK);
         CHECK_INT(right_run, right_one);
         CHECK(right_one > 0);
-        size_t n = 0;
-        for (int l = 0; l < mt_network_layers(one); l++) {
-            int rows, cols;
-            mt_network_layer_shape(one, l, &rows, &cols);
-            mt_network_layer_weights(one, l, a + n);
-            mt_network_layer_weights(run, l, b + n);
-            n += (size_t)rows * cols;
-        }
-        CHECK_INT(n, cap);
+        CHECK_INT(network_weights(one, a), cap);
+        CHECK_INT(network_weights(run, b), cap);
         CHECK_MSG(memcmp(a, b, cap * sizeof(float)) == 0, "cell kind %d: a run differs from its examples", kind);
         const mt_counters c_one = mt_network_counters(one), c_run = mt_network_counters(run);
         CHECK_MSG(memcmp(&c_one, &c_run, sizeof c_one) == 0, "cell kind %d: counters differ", kind);

@@ -99,6 +99,24 @@ static inline void firing_append(firing_list *restrict f, size_t s0, const int32
     }
 }
 
+/* Pulses per unit error of a row driven with lr x (its signed request is a e_j):
+ * polarity -1 turns a weight increase into down pulses (2pcm3t1c); 2pcm passes +1. */
+static inline float firing_pulses_per_error(const tile *t, float lr_x, float polarity)
+{
+    return lr_x * polarity / t->quantum;
+}
+
+/* What a cell does with its list once it holds FIRING_FLUSH or more: apply some or all
+ * of it (leaving at most FIRING_FLUSH), counting the pulses sent into *sent. */
+typedef void firing_apply_fn(tile *t, firing_list *f, void *sent);
+
+/* The pulse counts of the rows[0 .. n_rows-1] an update drives (row i asks for
+ * lr x_i e_j, x_i in t->x_in), their firing synapses appended to f, apply called
+ * whenever f holds FIRING_FLUSH or more.  f may hold entries already; what is left in
+ * it at the end is the caller's to apply. */
+void firing_collect(tile *t, const int *rows, int n_rows, float lr, float polarity, const float *e,
+                    firing_list *f, firing_apply_fn *apply, void *sent);
+
 /* Drop the first `len` entries of the list. */
 static inline void firing_drop(firing_list *f, int len)
 {

@@ -10,7 +10,6 @@
 #include <math.h>
 
 #include "array/firing.h"
-#include "array/rounding.h"
 #include "array/tile.h"
 #include "cell/pcm_pair.h"
 #include "util/rng.h"
@@ -110,79 +109,29 @@ static void pulse_pair(tile *t, size_t s, int n, int up, row_pulses *r, mt_count
     t->w[s] = (t->g_plus[s] - t->g_minus[s]) / ws;
 }
 
-/* Pulse the listed synapses and empty the list. */
-static void update_apply(tile *t, firing_list *f, row_pulses *r, mt_counters *c)
+/* What an update sent: pulses, and rare events (refreshes). */
+typedef struct update_sent {
+    row_pulses r;
+    mt_counters c;
+} update_sent;
+
+/* Pulse the listed synapses and empty the list (firing_collect's apply). */
+static void update_apply(tile *t, firing_list *f, void *sent)
 {
-    for (int k = 0; k < f->count; k++) pulse_pair(t, (size_t)f->s[k], f->n[k], f->ae[k] > 0.0f, r, c);
+    update_sent *u = sent;
+    for (int k = 0; k < f->count; k++) pulse_pair(t, (size_t)f->s[k], f->n[k], f->ae[k] > 0.0f, &u->r, &u->c);
     f->count = 0;
-}
-
-/* Add the firing synapses among s0 .. s0+len-1 to the list; pulse them once it is long. */
-static void update_add(tile *t, firing_list *f, size_t s0, const int32_t *n, const float *ae, int len,
-                       row_pulses *r, mt_counters *c)
-{
-    firing_append(f, s0, n, ae, len);
-    if (f->count >= FIRING_FLUSH) update_apply(t, f, r, c);
-}
-
-/* One row's update: pulse counts block by block; the firing synapses join the list. */
-static void update_row(tile *t, firing_list *f, int row, float lr_x, const float *e, row_pulses *r,
-                       mt_counters *c)
-{
-    const int cols = t->cols;
-    const float a = lr_x / t->quantum; /* signed pulses per unit error */
-    int32_t n[ROUNDING_BLOCK];
-    float ae[ROUNDING_BLOCK];
-    for (int j0 = 0; j0 < cols; j0 += ROUNDING_BLOCK) {
-        const int len = cols - j0 < ROUNDING_BLOCK ? cols - j0 : ROUNDING_BLOCK;
-        if (!tile_row_pulse_counts(t, row, a, e, j0, rounding_padded(len), n)) continue;
-        for (int j = 0; j < len; j++) ae[j] = a * e[j0 + j];
-        update_add(t, f, (size_t)row * (size_t)cols + (size_t)j0, n, ae, len, r, c);
-    }
-}
-
-/* Rows [first, first + span) of a tile narrower than a vector (the output layer: 10
- * columns), of which the n_rows listed in `rows` are updated, as update_row would, with
- * the rounding done a whole vector per row (tile.h, narrow tiles). */
-static void update_narrow_rows(tile *t, firing_list *f, int first, int span, const int *rows, int n_rows,
-                               float lr, const float *e, row_pulses *r, mt_counters *c)
-{
-    const int cols = t->cols;
-    const int row_fields = tile_narrow_row_fields(t);
-    const int lanes = (int)t->chunk_ld;               /* ROUNDING_LANES; run-time: the lane loop vectorises */
-    const float max_pulses = (float)t->params.cell.max_pulses_per_update;
-    uint16_t field[TILE_NARROW_FIELDS];
-    int32_t n[ROUNDING_LANES];
-    float ae[ROUNDING_LANES];
-    tile_narrow_fields(t, first, span, field);
-    for (int k = 0; k < n_rows; k++) {
-        const int row = rows[k];
-        const float a = lr * t->x_in[row] / t->quantum;
-        if (!rounding_counts(a, e, field + (row - first) * row_fields, lanes, max_pulses, n)) continue;
-        for (int j = 0; j < lanes; j++) ae[j] = a * e[j];
-        /* the lanes past the row count 0: none of them is listed */
-        update_add(t, f, (size_t)row * (size_t)cols, n, ae, lanes, r, c);
-    }
 }
 
 row_pulses cell_pcm2_update_rows(tile *t, const int *rows, int n_rows, float lr, const float *e)
 {
-    row_pulses r = {0, 0};
-    mt_counters c = {0};
+    update_sent u = {{0, 0}, {0}};
     firing_list f;
     f.count = 0;
-    if (t->cols >= ROUNDING_LANES) {
-        for (int k = 0; k < n_rows; k++) update_row(t, &f, rows[k], lr * t->x_in[rows[k]], e, &r, &c);
-    } else {
-        /* narrow tile: one block of ROW_BLOCK rows at a time (a thread owns whole blocks) */
-        for (int k = 0, end; k < n_rows; k = end) {
-            end = tile_block_end(rows, k, n_rows);
-            update_narrow_rows(t, &f, rows[k], rows[end - 1] - rows[k] + 1, rows + k, end - k, lr, e, &r, &c);
-        }
-    }
-    update_apply(t, &f, &r, &c);
-    if (c.refreshes) add_counters(&t->counters, &c); /* rare: atomics cost */
-    return r;
+    firing_collect(t, rows, n_rows, lr, 1.0f, e, &f, update_apply, &u);
+    update_apply(t, &f, &u);
+    if (u.c.refreshes) add_counters(&t->counters, &u.c); /* rare: atomics cost */
+    return u.r;
 }
 
 void cell_pcm2_read_row(tile *t, int row, float *w)

@@ -29,10 +29,8 @@
  * train.leak_sync_examples (and exactly at every transfer). */
 #include <math.h>
 #include <stdlib.h>
-#include <string.h>
 
 #include "array/firing.h"
-#include "array/rounding.h"
 #include "array/tile.h"
 #include "cell/pcm_pair.h"
 #include "util/rng.h"
@@ -282,66 +280,10 @@ static void update_apply(tile *t, firing_list *b, int len, row_pulses *r)
     firing_drop(b, len);
 }
 
-/* Add the firing synapses among s0 .. s0+len-1 (consecutive in memory, in rows the
- * calling thread owns) to the list, and apply whole vectors of it once it is long
- * enough. */
-static void update_add(tile *t, firing_list *f, size_t s0, const int32_t *n, const float *ae, int len,
-                       row_pulses *r)
+/* firing_collect's apply: whole vectors of the list, the rest left for later. */
+static void apply_vectors(tile *t, firing_list *f, void *sent)
 {
-    firing_append(f, s0, n, ae, len);
-    if (f->count >= FIRING_FLUSH) update_apply(t, f, f->count / FIRING_GROUP * FIRING_GROUP, r);
-}
-
-/* Up pulses per unit error of a row driven with lr x. */
-static inline float pulses_per_error(const tile *t, float lr_x)
-{
-    return lr_x * (float)t->polarity / t->quantum;
-}
-
-/* One row's update: pulse counts block by block; the firing synapses join the list. */
-static void update_row(tile *t, firing_list *f, int row, float lr_x, const float *e, row_pulses *r)
-{
-    const int cols = t->cols;
-    const float a = pulses_per_error(t, lr_x);
-    int32_t n_block[ROUNDING_BLOCK];
-    float ae[ROUNDING_BLOCK];
-    for (int j0 = 0; j0 < cols; j0 += ROUNDING_BLOCK) {
-        const int len = cols - j0 < ROUNDING_BLOCK ? cols - j0 : ROUNDING_BLOCK;
-        if (!tile_row_pulse_counts(t, row, a, e, j0, rounding_padded(len), n_block)) continue;
-        for (int j = 0; j < len; j++) ae[j] = a * e[j0 + j];
-        update_add(t, f, (size_t)row * (size_t)cols + (size_t)j0, n_block, ae, len, r);
-    }
-}
-
-/* Rows [first, first + span) of a tile narrower than a vector (the output layer: 10
- * columns), of which the `n_rows` listed in `rows` are updated: their synapses are
- * consecutive in memory, so their counts are scanned for firing synapses FIRING_GROUP
- * at a time across rows, not one short row at a time.  The rounding works a whole
- * vector per row (tile.h, narrow tiles): the lanes past a row count 0 and are stored
- * over the next row's first counts before that row is taken (rows are listed in
- * order), or leave a row that is not driven at 0. */
-static void update_narrow_rows(tile *t, firing_list *f, int first, int span, const int *rows, int n_rows,
-                               float lr, const float *e, row_pulses *sent)
-{
-    enum { MAX_SYNAPSES = ROW_BLOCK * FIRING_GROUP };
-    const int cols = t->cols, len = span * cols;
-    const int row_fields = tile_narrow_row_fields(t);
-    const int lanes = (int)t->chunk_ld;               /* FIRING_GROUP; run-time: the lane loop vectorises */
-    const float max_pulses = (float)t->params.cell.max_pulses_per_update;
-    int32_t n[MAX_SYNAPSES + FIRING_GROUP];
-    float ae[MAX_SYNAPSES + FIRING_GROUP];
-    uint16_t field[TILE_NARROW_FIELDS];
-    memset(n, 0, (size_t)(len + lanes) * sizeof *n);
-    memset(ae, 0, (size_t)(len + lanes) * sizeof *ae); /* rows not driven: read, never used */
-    tile_narrow_fields(t, first, span, field);
-    int32_t any = 0;
-    for (int k = 0; k < n_rows; k++) {
-        const int r = rows[k] - first;
-        const float a = pulses_per_error(t, lr * t->x_in[rows[k]]);
-        any |= rounding_counts(a, e, field + r * row_fields, lanes, max_pulses, n + r * cols);
-        for (int j = 0; j < lanes; j++) ae[r * cols + j] = a * e[j];
-    }
-    if (any) update_add(t, f, (size_t)first * (size_t)cols, n, ae, len, sent);
+    update_apply(t, f, f->count / FIRING_GROUP * FIRING_GROUP, sent);
 }
 
 row_pulses cell_pcm2cap_update_rows(tile *t, const int *rows, int n_rows, float lr, const float *e)
@@ -349,15 +291,7 @@ row_pulses cell_pcm2cap_update_rows(tile *t, const int *rows, int n_rows, float 
     row_pulses r = {0, 0};
     firing_list f;
     f.count = 0;
-    if (t->cols >= FIRING_GROUP) {
-        for (int k = 0; k < n_rows; k++) update_row(t, &f, rows[k], lr * t->x_in[rows[k]], e, &r);
-    } else {
-        /* narrow tile: one block of ROW_BLOCK rows at a time (a thread owns whole blocks) */
-        for (int k = 0, end; k < n_rows; k = end) {
-            end = tile_block_end(rows, k, n_rows);
-            update_narrow_rows(t, &f, rows[k], rows[end - 1] - rows[k] + 1, rows + k, end - k, lr, e, &r);
-        }
-    }
+    firing_collect(t, rows, n_rows, lr, (float)t->polarity, e, &f, apply_vectors, &r);
     update_apply(t, &f, f.count, &r);
     return r;
 }

@@ -1,0 +1,72 @@
+/* firing.c — the update controller's pass over the rows an update drives: pulse
+ * counts (rounding.h), and the firing synapses appended to a list (firing.h) that the
+ * cell applies whenever it grows long.  Both analogue cells update through it. */
+#include "array/firing.h"
+
+#include <string.h>
+
+_Static_assert(ROUNDING_LANES == FIRING_GROUP, "a narrow tile's rows are counted chunk_ld (16) lanes wide");
+
+/* One row of a wide tile, a rounding block at a time (a: the row's pulses per unit error). */
+static void collect_row(tile *t, int row, float a, const float *e, firing_list *f, firing_apply_fn *apply,
+                        void *sent)
+{
+    const int cols = t->cols;
+    int32_t n[ROUNDING_BLOCK];
+    float ae[ROUNDING_BLOCK];
+    for (int j0 = 0; j0 < cols; j0 += ROUNDING_BLOCK) {
+        const int len = cols - j0 < ROUNDING_BLOCK ? cols - j0 : ROUNDING_BLOCK;
+        if (!tile_row_pulse_counts(t, row, a, e, j0, rounding_padded(len), n)) continue;
+        for (int j = 0; j < len; j++) ae[j] = a * e[j0 + j];
+        firing_append(f, (size_t)row * (size_t)cols + (size_t)j0, n, ae, len);
+        if (f->count >= FIRING_FLUSH) apply(t, f, sent);
+    }
+}
+
+/* Rows [first, first + span) of a tile narrower than a vector (the output layer: 10
+ * columns), of which the `n_rows` listed in `rows` are updated: their synapses are
+ * consecutive in memory, so their counts are scanned for firing synapses FIRING_GROUP
+ * at a time across rows, not one short row at a time.  The rounding works a whole
+ * vector per row (tile.h, narrow tiles): the lanes past a row count 0 and are stored
+ * over the next row's first counts before that row is taken (rows are listed in
+ * order), or leave a row that is not driven at 0. */
+static void collect_narrow_rows(tile *t, int first, int span, const int *rows, int n_rows, float lr,
+                                float polarity, const float *e, firing_list *f)
+{
+    enum { MAX_SYNAPSES = ROW_BLOCK * FIRING_GROUP };
+    const int cols = t->cols, len = span * cols;
+    const int row_fields = tile_narrow_row_fields(t);
+    const int lanes = (int)t->chunk_ld;               /* FIRING_GROUP; run-time: the lane loop vectorises */
+    const float max_pulses = (float)t->params.cell.max_pulses_per_update;
+    int32_t n[MAX_SYNAPSES + FIRING_GROUP];
+    float ae[MAX_SYNAPSES + FIRING_GROUP];
+    uint16_t field[TILE_NARROW_FIELDS];
+    memset(n, 0, (size_t)(len + lanes) * sizeof *n);
+    memset(ae, 0, (size_t)(len + lanes) * sizeof *ae); /* rows not driven: read, never used */
+    tile_narrow_fields(t, first, span, field);
+    int32_t any = 0;
+    for (int k = 0; k < n_rows; k++) {
+        const int r = rows[k] - first;
+        const float a = firing_pulses_per_error(t, lr * t->x_in[rows[k]], polarity);
+        any |= rounding_counts(a, e, field + r * row_fields, lanes, max_pulses, n + r * cols);
+        for (int j = 0; j < lanes; j++) ae[r * cols + j] = a * e[j];
+    }
+    if (any) firing_append(f, (size_t)first * (size_t)cols, n, ae, len);
+}
+
+void firing_collect(tile *t, const int *rows, int n_rows, float lr, float polarity, const float *e,
+                    firing_list *f, firing_apply_fn *apply, void *sent)
+{
+    if (t->cols >= FIRING_GROUP) {
+        for (int k = 0; k < n_rows; k++)
+            collect_row(t, rows[k], firing_pulses_per_error(t, lr * t->x_in[rows[k]], polarity), e, f, apply,
+                        sent);
+        return;
+    }
+    /* narrow tile: one block of ROW_BLOCK rows at a time (a thread owns whole blocks) */
+    for (int k = 0, end; k < n_rows; k = end) {
+        end = tile_block_end(rows, k, n_rows);
+        collect_narrow_rows(t, rows[k], rows[end - 1] - rows[k] + 1, rows + k, end - k, lr, polarity, e, f);
+        if (f->count >= FIRING_FLUSH) apply(t, f, sent);
+    }
+}

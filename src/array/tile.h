@@ -172,8 +172,10 @@ void tile_forward_rows(tile *t, const float *x, int first, int step);
 void tile_prefetch_inputs(const tile *t, const float *x, int first, int step);
 void tile_forward_finish(tile *t, float *y, uint64_t noise_key);
 
-/* tile_update_all in parts: each thread's chunks of every tile, counting pulses into
- * up[k], down[k] (per thread, summed by the caller); then, once per update, the
+/* tile_update_all in parts: each thread's chunks of every tile that splits (a tile too
+ * small to split, such as the output layer, is updated whole by thread 0, the one
+ * that reads it next), counting pulses into up[k], down[k] (per thread, summed by
+ * the caller); then, once per update, the
  * counters of the rows updated (the active rows of the last forward read); and the
  * pulses, summed over threads (and over updates, if the caller wishes). */
 void tile_update_rows(tile *const *tiles, const float *const *errors, int n_tiles, float lr,

@@ -118,7 +118,7 @@ int tile_create(tile **out, const mt_params *p, mt_cell_kind kind, int rows, int
                        "net.hidden: layer %d would have %d x %d synapses (inputs and bias x outputs), "
                        "more than the %zu a layer may have",
                        index + 1, rows, cols, FIRING_MAX_SYNAPSES);
-    tile *t = calloc(1, sizeof *t);
+    tile *t = tile_alloc_lines(1, sizeof *t); /* on a cache line: the struct's groups are */
     if (!t) return MT_ENOMEM;
     t->rows = rows;
     t->cols = cols;

@@ -56,19 +56,12 @@ typedef struct tile {
     float *cap_dv_up, *cap_dv_down;   /* per-device steps at v_init (V) */
     float *shared_vt;           /* cols: threshold of each column's g_shared cell */
     float *shared_g;            /* cols: g_shared now (µS), refreshed with the frame */
-    float shared_z;             /* g_shared cells' V_C in the leak frame (all equal) */
-    double frame_time_s;        /* decay = exp(-(now - frame_time)/tau) */
-    double decay, inv_decay;    /* at now_s */
     int polarity;               /* p = +1 or -1 */
     double programmed_time_s;   /* last transfer (drift reference) */
     cap3t1c_model cap;
     int dense_pulses_exact;     /* the vectorised pulse kernel applies (see pcm2cap.c) */
     uint64_t *row_sync_example; /* rows: example index at which w was last re-derived */
-    uint64_t example;           /* current example index */
-    uint64_t key_rounding;      /* this example's stream for stochastic rounding */
-    uint64_t key_pulse_noise;   /* ... and for cycle-to-cycle pulse noise */
-    uint64_t start_rounding, start_pulse_noise; /* their rng_key_start, made once */
-    double now_s;               /* simulated time (s) */
+    uint64_t start_rounding, start_pulse_noise; /* rng_key_start of the keys below, made once */
 
     /* ---- derived constants ---- */
     float quantum;              /* nominal weight change of one update pulse (weight units) */
@@ -80,7 +73,6 @@ typedef struct tile {
                                    active[c * chunk_cap] on */
     int chunk_cap;              /* most rows a chunk holds (bias included) */
     int *chunk_active;          /* chunk c's count at [c * CHUNK_COUNT_STRIDE]: one line each */
-    int n_active;               /* in all */
     /* rounding uniforms of the active rows, drawn ahead by an otherwise idle thread
      * (tile_draw_rounding_ahead; allocated on first use): row i's 16-bit fields at
      * [i * ahead_ld], valid for the example e where ahead_example[i] == e + 1 */
@@ -98,6 +90,24 @@ typedef struct tile {
     /* ---- statistics ---- */
     int32_t *pulse_total, *pulse_net; /* rows x cols, NULL unless train.pulse_stats */
     uint64_t pulse_window_end;        /* examples counted: [0, pulse_window_end) */
+
+    /* The fields written at every example, each group on cache lines of its own: the
+     * rest of the tile is read by every thread of a team at every example, and a line
+     * written by one thread is taken from the other's cache, to be fetched back at its
+     * next read (a round trip between cores, ~100-500 ns, in the middle of the step).
+     * (tile_create allocates the tile on a cache line.) */
+
+    /* ---- the present (tile_set_time: set once per example, before any thread reads it) ---- */
+    _Alignas(CACHE_LINE) uint64_t example; /* current example index */
+    uint64_t key_rounding;      /* this example's stream for stochastic rounding */
+    uint64_t key_pulse_noise;   /* ... and for cycle-to-cycle pulse noise */
+    double now_s;               /* simulated time (s) */
+    double frame_time_s;        /* 3T1C: decay = exp(-(now - frame_time)/tau) */
+    double decay, inv_decay;    /* 3T1C: at now_s */
+    float shared_z;             /* 3T1C: g_shared cells' V_C in the leak frame (all equal) */
+
+    /* ---- written by the thread that finishes a forward read (thread 0 in a team) ---- */
+    _Alignas(CACHE_LINE) int n_active; /* active rows of the last forward read, in all */
     mt_counters counters;
 } tile;
 

@@ -264,8 +264,9 @@ static int threads_fit(void)
 typedef struct team_run {
     team_barrier meet;
     int go;                   /* set by the leader of each step's first meeting */
-    int rc;                   /* set by thread 0 in the middle of a step */
+    int rc;                   /* set by thread 0 in the middle of a step, if not MT_OK */
     atomic_int drawn_enough;  /* tile_draw_rounding_ahead's stop */
+    long reached;             /* the first example not trained */
     uint64_t up[MAX_LAYERS], down[MAX_LAYERS];
 } team_run;
 
@@ -290,12 +291,13 @@ static int train_in_one_team(mt_network *net, const example_feed *feed, long k0,
     memset(&s, 0, sizeof s);
     team_barrier_init(&s.meet, threads_fit());
     atomic_init(&s.drawn_enough, 0);
-    *reached = k0;
+    s.reached = k0;
 #ifdef _OPENMP
     #pragma omp parallel
     {
         const int tid = omp_get_thread_num(), nth = omp_get_num_threads();
         uint64_t up[MAX_LAYERS] = {0}, down[MAX_LAYERS] = {0};
+        long right_here = 0; /* thread 0's: *right may share a cache line with what the others read */
         for (long k = k0;; k++) {
             const uint64_t index = first_index + (uint64_t)k;
             if (team_barrier_wait_or_lead(&s.meet, nth)) {
@@ -303,7 +305,7 @@ static int train_in_one_team(mt_network *net, const example_feed *feed, long k0,
                 if (k > k0) tile_count_update(net->tiles, net->n_layers);
                 s.go = k < k1 && !(stop && atomic_load_explicit(stop, memory_order_relaxed));
                 if (s.go) set_time(net, index);
-                *reached = k;
+                s.reached = k;
                 atomic_store_explicit(&s.drawn_enough, 0, memory_order_relaxed);
                 team_barrier_release(&s.meet);
             }
@@ -313,8 +315,9 @@ static int train_in_one_team(mt_network *net, const example_feed *feed, long k0,
             team_barrier_wait(&s.meet, nth);
             if (tid == 0) {
                 int predicted = -1;
-                s.rc = forward_and_backward(net, x, label, index, 1, &predicted, err);
-                if (s.rc == MT_OK) *right += predicted == label;
+                const int rc = forward_and_backward(net, x, label, index, 1, &predicted, err);
+                if (rc) s.rc = rc;
+                right_here += rc == MT_OK && predicted == label;
                 atomic_store_explicit(&s.drawn_enough, 1, memory_order_relaxed);
             } else if (tid == 1) {
                 tile_draw_rounding_ahead(net->tiles[0], &s.drawn_enough);
@@ -328,6 +331,7 @@ static int train_in_one_team(mt_network *net, const example_feed *feed, long k0,
                 for (int l = 0; l < net->n_layers; l++) tile_transfer_shared(net->tiles[l]);
             }
         }
+        if (tid == 0) *right += right_here;
         for (int l = 0; l < net->n_layers; l++) {
             #pragma omp atomic
             s.up[l] += up[l];
@@ -339,6 +343,7 @@ static int train_in_one_team(mt_network *net, const example_feed *feed, long k0,
     (void)feed, (void)k1, (void)lr, (void)first_index, (void)right, (void)stop, (void)err;
 #endif
     tile_count_pulses(net->tiles, net->n_layers, s.up, s.down);
+    *reached = s.reached;
     return s.rc;
 }
 

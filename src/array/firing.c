@@ -44,14 +44,15 @@ static void collect_narrow_rows(tile *t, int first, int span, const int *rows, i
     memset(n, 0, (size_t)(len + lanes) * sizeof *n);
     memset(ae, 0, (size_t)(len + lanes) * sizeof *ae); /* rows not driven: read, never used */
     tile_narrow_fields(t, first, span, field);
-    int32_t any = 0;
     for (int k = 0; k < n_rows; k++) {
         const int r = rows[k] - first;
         const float a = firing_pulses_per_error(t, lr * t->x_in[rows[k]], polarity);
-        any |= rounding_counts(a, e, field + r * row_fields, lanes, max_pulses, n + r * cols);
+        /* whether any fires is left to the append's scan: an OR across each row's 16
+         * lanes cost more than the block's append (the output layer fires in most blocks) */
+        (void)rounding_counts(a, e, field + r * row_fields, lanes, max_pulses, n + r * cols);
         for (int j = 0; j < lanes; j++) ae[r * cols + j] = a * e[j];
     }
-    if (any) firing_append(f, (size_t)first * (size_t)cols, n, ae, len);
+    firing_append(f, (size_t)first * (size_t)cols, n, ae, len);
 }
 
 void firing_collect(tile *t, const int *rows, int n_rows, float lr, float polarity, const float *e,

@@ -73,6 +73,14 @@ typedef enum mt_lr_schedule {
     MT_LR_EXP = 2       /* lr * decay^epoch */
 } mt_lr_schedule;
 
+/* Whether a training or inference step splits the first layer between threads
+ * (train.layer_split).  Results never depend on it. */
+typedef enum mt_layer_split {
+    MT_SPLIT_AUTO = 0,   /* time both ways now and then, run the faster (net/split_choice.h) */
+    MT_SPLIT_ALWAYS = 1, /* whenever the layer is large enough and threads are free */
+    MT_SPLIT_NEVER = 2   /* one thread per network */
+} mt_layer_split;
+
 /* 3T1C capacitor cell (PAPER.md §2-3).  The capacitor voltage V_C (V) drives the
  * gate of a read transistor whose conductance is the cell's weight:
  *     g(V_C) = k (V_C - V_T)^2 for V_C > V_T, else 0        (µS)
@@ -185,6 +193,7 @@ typedef struct mt_train_params {
     double example_time_s;     /* simulated time per training example (drives leakage) */
     int leak_sync_examples;    /* refresh leaked weights at least every N examples (1 = exact) */
     int threads;               /* 0 = OpenMP default */
+    mt_layer_split layer_split; /* how threads share one network's steps */
     int pulse_stats;           /* record per-synapse pulse counts */
     long pulse_window;         /* ... over the first N training examples */
     int twin;                  /* also train the float twin */

@@ -809,6 +809,15 @@ for t in (1, 2):
     want = rate[("train", "float", t)] / rate[("train", "2pcm3t1c", t)]
     got = shown("training time per example / float twin\x27s, %d thread" % t, "2pcm3t1c")
     assert abs(got - want) <= 0.006 * want, (t, got, want)
+assert all(o["layer_split"] == "auto" for o in objs), objs
+assert "train.layer_split = auto" in text.splitlines()[0], text
+' || return
+    # the way threads share a network is a parameter, recorded with each measurement
+    mt bench --examples 100 --warmup 0 --repeats 1 --cells float --threads 2 --set train.layer_split=always \
+        --json a.jsonl
+    [ "$status" -eq 0 ] || { why="exit $status: $(head -c 300 "$ERR")"; return 1; }
+    json_assert a.jsonl '
+assert len(objs) == 2 and all(o["layer_split"] == "always" for o in objs), objs
 ' || return
 }
 

@@ -267,6 +267,64 @@ TEST(evaluating_a_run_equals_predicting_example_by_example)
     free(x);
 }
 
+/* train.layer_split = always (a team of 2 threads through every run), never (one
+ * thread) and auto (both timed on windows of examples, then the faster): the same
+ * weights bit for bit, counters, right answers and predictions.  Runs long enough for
+ * auto to time both ways: a transfer every 150 examples (inside the timing windows) and
+ * every 2,100 (the first one due inside the first windows, which then start after it). */
+TEST(every_way_of_sharing_a_run_between_threads_gives_the_same_results)
+{
+    enum { N_IN = 300, N = 2600, WAYS = 3 };
+    const mt_layer_split ways[WAYS] = {MT_SPLIT_ALWAYS, MT_SPLIT_NEVER, MT_SPLIT_AUTO};
+    float *x = malloc(sizeof(float) * N_IN * N);
+    uint8_t y[N];
+    for (int k = 0; k < N; k++) y[k] = (uint8_t)synthetic_example(5, (uint64_t)k, N_IN, x + (size_t)k * N_IN);
+    mt_dataset d = {N, N_IN, 10, x, y, "synthetic"};
+    /* 301 x 250 synapses: a team splits the first layer of every cell kind (tile.c) */
+    const size_t cap = 301 * 250 + 251 * 10;
+    float *w[WAYS];
+    for (int v = 0; v < WAYS; v++) w[v] = malloc(cap * sizeof(float));
+#ifdef _OPENMP
+    omp_set_num_threads(2);
+#endif
+    const long intervals[2] = {150, 2100};
+    for (int kind = MT_CELL_FLOAT; kind <= MT_CELL_2PCM3T1C; kind++)
+        for (int i = 0; i < (kind == MT_CELL_2PCM3T1C ? 2 : 1); i++) {
+            long right[WAYS], eval_right[WAYS];
+            mt_counters c[WAYS];
+            static int predicted[WAYS][N];
+            for (int v = 0; v < WAYS; v++) {
+                mt_params p;
+                mt_params_default(&p);
+                strcpy(p.net.hidden, "250");
+                p.transfer.interval = intervals[i];
+                p.train.layer_split = ways[v];
+                mt_network *net = make_net(&p, (mt_cell_kind)kind, N_IN, 10);
+                mt_error err;
+                right[v] = 0;
+                /* examples 1500 ..: with transfers every 2,100, the first is after example 599 */
+                CHECK_INT(mt_network_train_examples(net, &d, NULL, 0, N, 0.05, 1500, &right[v], &err), MT_OK);
+                CHECK_INT(mt_network_evaluate(net, &d, 0, N, 9, &eval_right[v], predicted[v], &err), MT_OK);
+                CHECK_INT(network_weights(net, w[v]), cap);
+                c[v] = mt_network_counters(net);
+                mt_network_free(net);
+            }
+            CHECK(right[0] > N / 10);
+            CHECK_INT(c[0].transfers, kind == MT_CELL_2PCM3T1C ? (i == 0 ? 17 : 1) : 0);
+            for (int v = 1; v < WAYS; v++) {
+                CHECK_INT(right[v], right[0]);
+                CHECK_INT(eval_right[v], eval_right[0]);
+                CHECK_MSG(memcmp(w[v], w[0], cap * sizeof(float)) == 0, "cell kind %d, way %d: weights differ", kind,
+                          v);
+                CHECK_MSG(memcmp(&c[v], &c[0], sizeof c[0]) == 0, "cell kind %d, way %d: counters differ", kind, v);
+                CHECK_MSG(memcmp(predicted[v], predicted[0], sizeof predicted[0]) == 0,
+                          "cell kind %d, way %d: predictions differ", kind, v);
+            }
+        }
+    for (int v = 0; v < WAYS; v++) free(w[v]);
+    free(x);
+}
+
 TEST(a_run_rejects_a_dataset_or_order_that_does_not_fit)
 {
     mt_params p;

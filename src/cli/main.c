@@ -13,6 +13,7 @@
 #include "cli/commands.h"
 #include "cost/cost_params.h"
 #include "train/results.h"
+#include "util/clock.h"
 #include "util/error.h"
 #include "util/params.h"
 
@@ -235,13 +236,6 @@ static int build_params(const options *o, mt_params *p, mt_error *err)
     return mt_params_validate(p, err);
 }
 
-static double now_seconds(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
-}
-
 typedef struct train_output {
     FILE *json;
     int quiet, epochs;
@@ -309,7 +303,7 @@ static int cmd_train(int argc, char **argv)
                train.n, test.n, kinds[p.cell.kind], p.train.epochs, (unsigned long long)p.train.seed);
         fflush(stdout);
     }
-    const double start = now_seconds();
+    const double start = clock_seconds();
     mt_epoch_result final;
     mt_network *net = NULL;
     const mt_run_options run = {o.checkpoint, o.checkpoint_every, o.resume};
@@ -325,7 +319,7 @@ static int cmd_train(int argc, char **argv)
                 if (!o.quiet) results_print_pulse_summary(stdout, &ps[n_ps]);
                 n_ps++;
             }
-        if (out.json) results_json_final(out.json, &final, net, &p, now_seconds() - start, ps, n_ps);
+        if (out.json) results_json_final(out.json, &final, net, &p, clock_seconds() - start, ps, n_ps);
     }
     mt_network_free(net);
     mt_dataset_free(&train);

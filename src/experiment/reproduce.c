@@ -15,6 +15,7 @@
 
 #include "experiment/plots.h"
 #include "train/results.h"
+#include "util/clock.h"
 #include "util/error.h"
 #include "util/params.h"
 
@@ -117,13 +118,6 @@ static void collect(const mt_epoch_result *r, void *user)
     if (c->o->n_epochs < c->capacity) c->o->epochs[c->o->n_epochs++] = *r;
 }
 
-static double now_s(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
-}
-
 static int make_dir(const char *path, mt_error *err)
 {
     if (mkdir(path, 0755) != 0 && errno != EEXIST)
@@ -210,9 +204,9 @@ static void execute(const loaded *ds, const run_spec *run, const char *runs_dir,
     }
     collector c = {out, p.train.epochs};
     mt_network *net = NULL;
-    const double start = now_s();
+    const double start = clock_seconds();
     out->rc = mt_train_run(&p, &ds->train, &ds->test, NULL, collect, &c, &out->final, &net, &out->err);
-    out->seconds = now_s() - start;
+    out->seconds = clock_seconds() - start;
     if (out->rc == MT_OK && run->twin) {
         const int32_t *total, *netp;
         if (mt_network_pulse_stats(net, 0, &total, &netp)) {
@@ -353,7 +347,7 @@ static int check_selection(const char *list, mt_error *err)
 
 int reproduce_run(const reproduce_options *o, FILE *log, mt_error *err)
 {
-    const double start = now_s();
+    const double start = clock_seconds();
     if (check_selection(o->datasets, err)) return MT_EINPUT;
     char runs_dir[4200], plots_dir[4200];
     int rc = make_dir(o->out_dir, err);
@@ -525,7 +519,7 @@ int reproduce_run(const reproduce_options *o, FILE *log, mt_error *err)
     snprintf(path, sizeof path, "%s/REPORT.md", o->out_dir);
     FILE *report = fopen(path, "w");
     if (report) {
-        write_report(report, o, ds, res, note, now_s() - start);
+        write_report(report, o, ds, res, note, clock_seconds() - start);
         if (fclose(report) != 0 && rc == MT_OK) rc = mt_fail(err, MT_EOUTPUT, "%s: write failed", path);
     } else if (rc == MT_OK) {
         rc = mt_fail(err, MT_EOUTPUT, "%s: cannot write: %s", path, strerror(errno));

@@ -19,6 +19,7 @@
 #include "net/activation.h"
 #include "net/loss.h"
 #include "net/network_internal.h"
+#include "net/split_choice.h"
 #include "util/error.h"
 #include "util/params.h"
 #include "util/rng.h"
@@ -39,6 +40,8 @@ struct mt_network {
     float *probs;
     /* rng_key_start of each layer's read-noise streams (training, evaluation) */
     uint64_t start_output_noise[MAX_LAYERS], start_eval_noise[MAX_LAYERS];
+    /* whether runs of training and of inference split the first layer (split_choice.h) */
+    split_choice train_split, eval_split;
 };
 
 void mt_network_free(mt_network *net)
@@ -82,6 +85,7 @@ int mt_network_create(const mt_params *p, mt_cell_kind kind, int n_in, int n_out
     if (!net) return mt_fail(err, MT_ENOMEM, "out of memory allocating the network");
     net->params = *p;
     net->kind = kind;
+    net->train_split = net->eval_split = split_choice_start();
     net->n_layers = n_hidden + 1;
     net->sizes[0] = n_in;
     for (int l = 0; l < n_hidden; l++) net->sizes[l + 1] = hidden[l];
@@ -347,12 +351,18 @@ static int train_in_one_team(mt_network *net, const example_feed *feed, long k0,
     return s.rc;
 }
 
-/* Examples k0 .. k1-1 of feed, in turn (see train_in_one_team for stop and reached). */
-static int train_run(mt_network *net, const example_feed *feed, long k0, long k1, double lr,
-                     uint64_t first_index, long *right, const atomic_int *stop, long *reached, mt_error *err)
+/* The ways a run of examples can go (results are the same every way). */
+typedef enum run_way {
+    WAY_STEPS,      /* step by step; each tile operation splits itself where that pays (tile.c) */
+    WAY_ONE_THREAD, /* step by step on this thread alone */
+    WAY_TEAM        /* one team of threads sharing the first layer's rows (train_in_one_team) */
+} run_way;
+
+/* Examples k0 .. k1-1 of feed, in turn, step by step (see train_in_one_team for stop and
+ * reached). */
+static int train_steps(mt_network *net, const example_feed *feed, long k0, long k1, double lr,
+                       uint64_t first_index, long *right, const atomic_int *stop, long *reached, mt_error *err)
 {
-    if (net->n_layers >= 2 && tile_splits(net->tiles[0]))
-        return train_in_one_team(net, feed, k0, k1, lr, first_index, right, stop, reached, err);
     for (long k = k0; k < k1; k++) {
         *reached = k;
         if (stop && atomic_load_explicit(stop, memory_order_relaxed)) return MT_OK;
@@ -364,6 +374,88 @@ static int train_run(mt_network *net, const example_feed *feed, long k0, long k1
         *right += predicted == label;
     }
     *reached = k1;
+    return MT_OK;
+}
+
+/* train_steps, or train_in_one_team, the given way. */
+static int train_way(mt_network *net, const example_feed *feed, long k0, long k1, run_way way, double lr,
+                     uint64_t first_index, long *right, const atomic_int *stop, long *reached, mt_error *err)
+{
+    if (way == WAY_TEAM) return train_in_one_team(net, feed, k0, k1, lr, first_index, right, stop, reached, err);
+    if (way == WAY_STEPS) return train_steps(net, feed, k0, k1, lr, first_index, right, stop, reached, err);
+    int rc = MT_OK;
+    /* inside a region the tiles open none of their own (tile.c, can_fork): one thread does all */
+    #pragma omp parallel num_threads(1)
+    rc = train_steps(net, feed, k0, k1, lr, first_index, right, stop, reached, err);
+    return rc;
+}
+
+/* How a network runs examples outside any timing: the way train.layer_split asks for,
+ * where the first layer may split between threads (a team needs min_layers or more
+ * layers), with *timed set where the way is left to timing (split_choice.h). */
+static run_way fixed_way(const mt_network *net, int min_layers, int *timed)
+{
+    *timed = 0;
+    if (net->params.train.layer_split == MT_SPLIT_NEVER) return WAY_ONE_THREAD;
+    if (net->n_layers < min_layers || !tile_splits(net->tiles[0])) return WAY_STEPS;
+    *timed = net->params.train.layer_split == MT_SPLIT_AUTO;
+    return WAY_TEAM;
+}
+
+/* The way a timing chose. */
+static run_way chosen_way(const split_choice *c)
+{
+    return c->team ? WAY_TEAM : WAY_ONE_THREAD;
+}
+
+/* The first example at or after k whose step ends with a transfer, if one does before
+ * k + span; else -1.  A timing window must not hold one: a transfer takes as long as
+ * hundreds of steps, and would decide the timing.  (Where transfers come more often
+ * than every 4 windows, every window holds some: they are left in.) */
+static long transfer_within(const mt_network *net, uint64_t first_index, long k, long span)
+{
+    const long interval = net->params.transfer.interval;
+    if (net->kind != MT_CELL_2PCM3T1C || interval < 4 * span) return -1;
+    const long done = (long)((first_index + (uint64_t)k + 1u) % (uint64_t)interval);
+    const long at = k + (interval - done) % interval;
+    return at < k + span ? at : -1;
+}
+
+/* Examples k0 .. k1-1 of feed, in turn (see train_in_one_team for stop and reached),
+ * each run of them the way net->train_split chose (split_choice.h). */
+static int train_run(mt_network *net, const example_feed *feed, long k0, long k1, double lr,
+                     uint64_t first_index, long *right, const atomic_int *stop, long *reached, mt_error *err)
+{
+    int timed;
+    const run_way way = fixed_way(net, 2, &timed);
+    if (!timed) return train_way(net, feed, k0, k1, way, lr, first_index, right, stop, reached, err);
+    split_choice *c = &net->train_split;
+    const long probe = SPLIT_PROBE_EXAMPLES;
+    *reached = k0;
+    for (long k = k0; k < k1;) {
+        int rc;
+        long end;
+        const long transfer = transfer_within(net, first_index, k, 2 * probe);
+        if (c->until_probe <= 0 && k1 - k >= 2 * probe && transfer < 0) {
+            /* time each way on a window of its own */
+            const double t0 = clock_seconds();
+            rc = train_way(net, feed, k, k + probe, WAY_ONE_THREAD, lr, first_index, right, stop, reached, err);
+            if (rc || *reached < k + probe) return rc;
+            const double t1 = clock_seconds();
+            end = k + 2 * probe;
+            rc = train_way(net, feed, k + probe, end, WAY_TEAM, lr, first_index, right, stop, reached, err);
+            if (rc || *reached < end) return rc;
+            split_choice_timed(c, t1 - t0, clock_seconds() - t1);
+        } else {
+            /* the chosen way, up to the next timing (or past a transfer that is in its way) */
+            end = c->until_probe > 0 && c->until_probe < k1 - k ? k + c->until_probe : k1;
+            if (c->until_probe <= 0 && transfer >= 0 && transfer < k1) end = transfer + 1;
+            rc = train_way(net, feed, k, end, chosen_way(c), lr, first_index, right, stop, reached, err);
+            c->until_probe -= *reached - k;
+            if (rc || *reached < end) return rc;
+        }
+        k = end;
+    }
     return MT_OK;
 }
 
@@ -450,6 +542,34 @@ static long evaluate_in_one_team(mt_network *net, const example_feed *feed, long
     return right;
 }
 
+/* Predictions of examples k0 .. k1-1 step by step; returns how many are right,
+ * predicted[k - k0] the prediction of example k (predicted may be NULL). */
+static long evaluate_steps(mt_network *net, const example_feed *feed, long k0, long k1, uint64_t first_key,
+                           int *predicted)
+{
+    long right = 0;
+    for (long k = k0; k < k1; k++) {
+        int label;
+        const float *x = feed_example(feed, k, &label);
+        const int p = forward(net, x, RNG_EVAL_NOISE, first_key + (uint64_t)k, 0);
+        right += p == label;
+        if (predicted) predicted[k - k0] = p;
+    }
+    return right;
+}
+
+/* evaluate_steps, or evaluate_in_one_team, the given way (as train_way). */
+static long evaluate_way(mt_network *net, const example_feed *feed, long k0, long k1, run_way way,
+                         uint64_t first_key, int *predicted)
+{
+    if (way == WAY_TEAM) return evaluate_in_one_team(net, feed, k0, k1, first_key, predicted);
+    if (way == WAY_STEPS) return evaluate_steps(net, feed, k0, k1, first_key, predicted);
+    long right = 0;
+    #pragma omp parallel num_threads(1)
+    right = evaluate_steps(net, feed, k0, k1, first_key, predicted);
+    return right;
+}
+
 int mt_network_evaluate(mt_network *net, const mt_dataset *data, long k0, long k1, uint64_t first_key,
                         long *correct, int *predicted, mt_error *err)
 {
@@ -457,16 +577,29 @@ int mt_network_evaluate(mt_network *net, const mt_dataset *data, long k0, long k
     const int checked = check_run(net, data, NULL, k0, k1, err);
     if (checked) return checked;
     const example_feed feed = {data->x, data->y, NULL, data->n, data->dim, 0};
-    if (tile_splits(net->tiles[0])) {
-        *correct = evaluate_in_one_team(net, &feed, k0, k1, first_key, predicted);
+    int timed;
+    const run_way way = fixed_way(net, 1, &timed);
+    if (!timed) {
+        *correct = evaluate_way(net, &feed, k0, k1, way, first_key, predicted);
         return MT_OK;
     }
-    for (long k = k0; k < k1; k++) {
-        int label;
-        const float *x = feed_example(&feed, k, &label);
-        const int p = forward(net, x, RNG_EVAL_NOISE, first_key + (uint64_t)k, 0);
-        *correct += p == label;
-        if (predicted) predicted[k - k0] = p;
+    /* as train_run: each way timed now and then, the faster run in between */
+    split_choice *c = &net->eval_split;
+    const long probe = SPLIT_PROBE_EXAMPLES;
+    for (long k = k0, end; k < k1; k = end) {
+        int *out = predicted ? predicted + (k - k0) : NULL;
+        if (c->until_probe <= 0 && k1 - k >= 2 * probe) {
+            const double t0 = clock_seconds();
+            *correct += evaluate_way(net, &feed, k, k + probe, WAY_ONE_THREAD, first_key, out);
+            const double t1 = clock_seconds();
+            end = k + 2 * probe;
+            *correct += evaluate_way(net, &feed, k + probe, end, WAY_TEAM, first_key, out ? out + probe : NULL);
+            split_choice_timed(c, t1 - t0, clock_seconds() - t1);
+        } else {
+            end = c->until_probe > 0 && c->until_probe < k1 - k ? k + c->until_probe : k1;
+            *correct += evaluate_way(net, &feed, k, end, chosen_way(c), first_key, out);
+            c->until_probe -= end - k;
+        }
     }
     return MT_OK;
 }

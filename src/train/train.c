@@ -17,6 +17,7 @@
 #include "array/tile.h"
 #include "net/network_internal.h"
 #include "train/checkpoint.h"
+#include "util/clock.h"
 #include "util/error.h"
 #include "util/params.h"
 #include "util/rng.h"
@@ -54,13 +55,6 @@ static void shuffle(long *order, long n, uint64_t seed, int epoch)
         order[i] = order[j];
         order[j] = tmp;
     }
-}
-
-static double wall_seconds(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
 }
 
 /* Fraction of `d` classified correctly.  split/epoch key the evaluation noise. */
@@ -152,7 +146,7 @@ int mt_train_run(const mt_params *p, const mt_dataset *train, const mt_dataset *
     const int side_by_side = twin && threads >= 2;
     const long every = opt->checkpoint_path && opt->checkpoint_every > 0 ? opt->checkpoint_every : train->n;
     for (int epoch = progress.epoch; rc == MT_OK && epoch < p->train.epochs; epoch++) {
-        double start = wall_seconds();
+        double start = clock_seconds();
         const double lr = train_learning_rate(&p->train, epoch);
         const uint64_t epoch_start = (uint64_t)epoch * (uint64_t)train->n;
         shuffle(order, train->n, p->train.seed, epoch);
@@ -249,7 +243,7 @@ int mt_train_run(const mt_params *p, const mt_dataset *train, const mt_dataset *
         r.counters = mt_network_counters(net);
         r.transfers = r.counters.transfers;
         r.sim_time_s = (double)examples * p->train.example_time_s;
-        r.seconds = wall_seconds() - start;
+        r.seconds = clock_seconds() - start;
         progress.results[progress.n_results++] = r;
         if (cb) cb(&r, user);
         if (opt->checkpoint_path) {

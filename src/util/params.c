@@ -29,6 +29,7 @@
 static const char *const cell_kind_names[] = {"float", "2pcm", "2pcm3t1c", NULL};
 static const char *const activation_names[] = {"sigmoid", "tanh", "relu", NULL};
 static const char *const lr_schedule_names[] = {"constant", "step", "exp", NULL};
+static const char *const layer_split_names[] = {"auto", "always", "never", NULL};
 
 #define OFF(field) offsetof(mt_params, field)
 #define SIZE(field) sizeof(((mt_params *)0)->field)
@@ -186,6 +187,10 @@ static const param_def table[] = {
  "chosen", "leaked capacitor weights are re-read at least every N examples (1 = exact)", NULL},
 {"train.threads", P_INT, OFF(train.threads), 0, "0", 0, 4096, "threads", "-",
  "OpenMP threads (0 = OpenMP default); results do not depend on it", NULL},
+{"train.layer_split", P_ENUM, OFF(train.layer_split), 0, "auto", 0, 0, "-", "-",
+ "auto, always or never: whether a step splits the first layer between threads (auto: "
+ "both ways timed now and then, the faster run); results do not depend on it",
+ layer_split_names},
 {"train.pulse_stats", P_BOOL, OFF(train.pulse_stats), 0, "false", 0, 1, "bool", "-",
  "record total and net pulses per synapse over the pulse window", NULL},
 {"train.pulse_window", P_LONG, OFF(train.pulse_window), 0, "16000", 1, 1e15, "examples", "paper",

@@ -630,7 +630,7 @@ void tile_update_rows(tile *const *tiles, const float *const *errors, int n_tile
              * example, for thread 0 alone reads it (network.c's serial forward and
              * backward): ~2,500 synapses' state, ~100 cache lines each way and each
              * state array; on a VM whose round trip between cores is ~470 ns, float
-             * twin 2 threads x1.26, 2pcm x1.08.  Its update is ~6 % of the step's. */
+             * twin 2 threads x1.22, 2pcm x1.05.  Its update is ~6 % of the step's. */
             update_chunks(t, errors[k], lr, 0, 1, &up[k], &down[k]);
     }
 }

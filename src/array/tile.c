@@ -607,9 +607,7 @@ static void update_chunks(tile *t, const float *e, float lr, int first, int step
         const int n_c = t->chunk_active[c * CHUNK_COUNT_STRIDE];
         row_pulses r = {0, 0};
         switch (t->kind) {
-        case MT_CELL_FLOAT:
-            for (int a = 0; a < n_c; a++) cell_float_update_row(t, rows_c[a], lr * t->x_in[rows_c[a]], e);
-            break;
+        case MT_CELL_FLOAT: r = cell_float_update_rows(t, rows_c, n_c, lr, e); break;
         case MT_CELL_2PCM: r = cell_pcm2_update_rows(t, rows_c, n_c, lr, e); break;
         case MT_CELL_2PCM3T1C: r = cell_pcm2cap_update_rows(t, rows_c, n_c, lr, e); break;
         }

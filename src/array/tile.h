@@ -271,7 +271,9 @@ typedef struct row_pulses {
 
 int cell_float_create(tile *t);
 void cell_float_program(tile *t, const float *w_target);
-row_pulses cell_float_update_row(tile *t, int row, float lr_x, const float *e);
+/* The update of rows[0..n_rows) (increasing, owned by the calling thread), row i with
+ * lr * x_in[i]: w_ij += lr x_i e_j. */
+row_pulses cell_float_update_rows(tile *t, const int *rows, int n_rows, float lr, const float *e);
 
 int cell_pcm2_create(tile *t);
 void cell_pcm2_program(tile *t, const float *w_target);

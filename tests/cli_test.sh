@@ -811,6 +811,9 @@ for t in (1, 2):
     assert abs(got - want) <= 0.006 * want, (t, got, want)
 assert all(o["layer_split"] == "auto" for o in objs), objs
 assert "train.layer_split = auto" in text.splitlines()[0], text
+# how the threads shared each network: one thread at 1; at 2, what auto chose
+assert all(o["way"] == "one thread" for o in objs if o["threads"] == 1), objs
+assert all(o["way"] in ("team", "one thread") for o in objs if o["threads"] == 2), objs
 ' || return
     # the way threads share a network is a parameter, recorded with each measurement
     mt bench --examples 100 --warmup 0 --repeats 1 --cells float --threads 2 --set train.layer_split=always \
@@ -818,6 +821,13 @@ assert "train.layer_split = auto" in text.splitlines()[0], text
     [ "$status" -eq 0 ] || { why="exit $status: $(head -c 300 "$ERR")"; return 1; }
     json_assert a.jsonl '
 assert len(objs) == 2 and all(o["layer_split"] == "always" for o in objs), objs
+assert all(o["way"] == "team" for o in objs), objs  # 785 x 250 synapses: the first layer splits
+' || return
+    mt bench --examples 100 --warmup 0 --repeats 1 --cells 2pcm --threads 2 --set train.layer_split=never \
+        --json n.jsonl
+    [ "$status" -eq 0 ] || { why="exit $status: $(head -c 300 "$ERR")"; return 1; }
+    json_assert n.jsonl '
+assert len(objs) == 2 and all(o["way"] == "one thread" for o in objs), objs
 ' || return
 }
 

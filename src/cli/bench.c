@@ -15,6 +15,7 @@
 
 #include "cli/commands.h"
 #include "memtrain.h"
+#include "net/network_internal.h"
 #include "util/clock.h"
 #include "util/error.h"
 #include "util/params.h"
@@ -40,7 +41,8 @@ static const char *const bench_help =
     "  --set KEY=VALUE any parameter, as for train\n"
     "  --json FILE     one JSON object per measurement: mode, cell, threads,\n"
     "                  examples_per_s, runs (all timings), state_bytes_per_synapse,\n"
-    "                  core_round_trip_ns, layer_split\n"
+    "                  core_round_trip_ns, layer_split, way (how the last run's\n"
+    "                  threads shared the network: team, one thread, steps)\n"
     "\n"
     "Two threads share a network's first layer as a team that meets three times per\n"
     "training example, and each meeting costs about one round trip of a cache line\n"
@@ -103,12 +105,13 @@ static double core_round_trip_ns(void)
 
 typedef struct measurement {
     double train_rate[16], infer_rate[16];
+    const char *train_way, *infer_way; /* of the last run (network_last_way) */
 } measurement;
 
 /* One run: warm up, time `examples` training steps and as many forward passes. */
 static int run_once(const mt_params *p, mt_cell_kind kind, const mt_dataset *d, long warmup,
                     long examples, double *train_rate, double *infer_rate,
-                    double *bytes_per_synapse, mt_error *err)
+                    double *bytes_per_synapse, const char **train_way, const char **infer_way, mt_error *err)
 {
     mt_network *net = NULL;
     int rc = mt_network_create(p, kind, d->dim, d->classes, &net, err);
@@ -132,6 +135,8 @@ static int run_once(const mt_params *p, mt_cell_kind kind, const mt_dataset *d, 
     *bytes_per_synapse = (double)mt_network_state_bytes(net) / (double)synapses;
     *train_rate = (double)examples / (t1 - t0);
     *infer_rate = (double)examples / (t2 - t1);
+    *train_way = network_last_way(net, 0);
+    *infer_way = network_last_way(net, 1);
     mt_network_free(net);
     (void)right;
     return rc;
@@ -256,8 +261,8 @@ int cmd_bench(int argc, char **argv)
     if (round_trip_ns > 0)
         printf("a cache line's round trip between two threads: %.0f ns (each meeting of a thread team costs about one)\n",
                round_trip_ns);
-    printf("%-9s %7s %16s %16s %16s\n", "cell", "threads", "train ex/s", "inference ex/s",
-           "state B/synapse");
+    printf("%-9s %7s %16s %16s %16s  %s\n", "cell", "threads", "train ex/s", "inference ex/s",
+           "state B/synapse", "threads shared as (train, inference)");
     int rc = MT_OK;
     double train_at[3][8] = {{0}}; /* medians by cell kind and thread-list position */
     for (int ki = 0; ki < n_kinds && rc == MT_OK; ki++)
@@ -265,11 +270,11 @@ int cmd_bench(int argc, char **argv)
 #ifdef _OPENMP
             omp_set_num_threads(threads[ti]);
 #endif
-            measurement m;
+            measurement m = {{0}, {0}, "steps", "steps"};
             double bytes_per_synapse = 0;
             for (int r = 0; r < repeats && rc == MT_OK; r++)
                 rc = run_once(&p, (mt_cell_kind)kinds[ki], &d, warmup, examples, &m.train_rate[r],
-                              &m.infer_rate[r], &bytes_per_synapse, &err);
+                              &m.infer_rate[r], &bytes_per_synapse, &m.train_way, &m.infer_way, &err);
             if (rc) break;
             double tr[16], in[16];
             memcpy(tr, m.train_rate, sizeof tr);
@@ -278,8 +283,10 @@ int cmd_bench(int argc, char **argv)
             qsort(in, (size_t)repeats, sizeof *in, cmp_double);
             double train_median = tr[repeats / 2], infer_median = in[repeats / 2];
             train_at[kinds[ki]][ti] = train_median;
-            printf("%-9s %7d %16.0f %16.0f %16.1f\n", kind_names[kinds[ki]], threads[ti], train_median,
-                   infer_median, bytes_per_synapse);
+            /* (of the last repeat: auto may choose differently from one to the next) */
+            if (threads[ti] == 1) m.train_way = m.infer_way = "one thread";
+            printf("%-9s %7d %16.0f %16.0f %16.1f  %s, %s\n", kind_names[kinds[ki]], threads[ti], train_median,
+                   infer_median, bytes_per_synapse, m.train_way, m.infer_way);
             fflush(stdout);
             for (int mode = 0; json && mode < 2; mode++) {
                 fprintf(json, "{\"mode\":\"%s\",\"cell\":\"%s\",\"threads\":%d,\"examples_per_s\":%.1f,\"runs\":[",
@@ -288,8 +295,10 @@ int cmd_bench(int argc, char **argv)
                 for (int r = 0; r < repeats; r++)
                     fprintf(json, "%s%.1f", r ? "," : "", mode ? m.infer_rate[r] : m.train_rate[r]);
                 fprintf(json, "],\"examples\":%ld,\"warmup\":%ld,\"network\":\"%d-%s-%d\","
-                              "\"state_bytes_per_synapse\":%.2f,\"core_round_trip_ns\":%.1f,\"layer_split\":\"%s\"}\n",
-                        examples, warmup, d.dim, p.net.hidden, d.classes, bytes_per_synapse, round_trip_ns, split);
+                              "\"state_bytes_per_synapse\":%.2f,\"core_round_trip_ns\":%.1f,\"layer_split\":\"%s\","
+                              "\"way\":\"%s\"}\n",
+                        examples, warmup, d.dim, p.net.hidden, d.classes, bytes_per_synapse, round_trip_ns, split,
+                        mode ? m.infer_way : m.train_way);
             }
         }
     if (rc == MT_OK) print_ratios(train_at, threads, n_threads, kind_names);

@@ -27,6 +27,13 @@
 
 #define MAX_LAYERS 9
 
+/* The ways a run of examples can go (results are the same every way). */
+typedef enum run_way {
+    WAY_STEPS,      /* step by step; each tile operation splits itself where that pays (tile.c) */
+    WAY_ONE_THREAD, /* step by step on this thread alone */
+    WAY_TEAM        /* one team of threads sharing the first layer's rows (train_in_one_team) */
+} run_way;
+
 struct mt_network {
     mt_params params;
     mt_cell_kind kind;
@@ -42,6 +49,7 @@ struct mt_network {
     uint64_t start_output_noise[MAX_LAYERS], start_eval_noise[MAX_LAYERS];
     /* whether runs of training and of inference split the first layer (split_choice.h) */
     split_choice train_split, eval_split;
+    run_way last_way[2];         /* the way of the last run of training [0], inference [1] */
 };
 
 void mt_network_free(mt_network *net)
@@ -351,13 +359,6 @@ static int train_in_one_team(mt_network *net, const example_feed *feed, long k0,
     return s.rc;
 }
 
-/* The ways a run of examples can go (results are the same every way). */
-typedef enum run_way {
-    WAY_STEPS,      /* step by step; each tile operation splits itself where that pays (tile.c) */
-    WAY_ONE_THREAD, /* step by step on this thread alone */
-    WAY_TEAM        /* one team of threads sharing the first layer's rows (train_in_one_team) */
-} run_way;
-
 /* Examples k0 .. k1-1 of feed, in turn, step by step (see train_in_one_team for stop and
  * reached). */
 static int train_steps(mt_network *net, const example_feed *feed, long k0, long k1, double lr,
@@ -381,6 +382,7 @@ static int train_steps(mt_network *net, const example_feed *feed, long k0, long 
 static int train_way(mt_network *net, const example_feed *feed, long k0, long k1, run_way way, double lr,
                      uint64_t first_index, long *right, const atomic_int *stop, long *reached, mt_error *err)
 {
+    net->last_way[0] = way;
     if (way == WAY_TEAM) return train_in_one_team(net, feed, k0, k1, lr, first_index, right, stop, reached, err);
     if (way == WAY_STEPS) return train_steps(net, feed, k0, k1, lr, first_index, right, stop, reached, err);
     int rc = MT_OK;
@@ -562,6 +564,7 @@ static long evaluate_steps(mt_network *net, const example_feed *feed, long k0, l
 static long evaluate_way(mt_network *net, const example_feed *feed, long k0, long k1, run_way way,
                          uint64_t first_key, int *predicted)
 {
+    net->last_way[1] = way;
     if (way == WAY_TEAM) return evaluate_in_one_team(net, feed, k0, k1, first_key, predicted);
     if (way == WAY_STEPS) return evaluate_steps(net, feed, k0, k1, first_key, predicted);
     long right = 0;
@@ -649,6 +652,12 @@ int mt_network_pulse_stats(const mt_network *net, int l, const int32_t **total,
 }
 
 tile *network_tile(mt_network *net, int l) { return net->tiles[l]; }
+
+const char *network_last_way(const mt_network *net, int inference)
+{
+    static const char *const names[] = {"steps", "one thread", "team"};
+    return names[net->last_way[inference != 0]];
+}
 
 double network_loss(mt_network *net, const float *x, int label, uint64_t eval_key)
 {

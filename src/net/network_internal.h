@@ -11,6 +11,12 @@
 /* Tile of layer l. */
 tile *network_tile(mt_network *net, int l);
 
+/* How the last run of training (inference = 0) or of inference went: "team" (its threads
+ * shared the first layer's rows), "one thread", or "steps" (one thread, each tile
+ * operation splitting itself where that pays; with one thread, one thread).  For
+ * `memtrain bench`: train.layer_split = auto chooses at run time. */
+const char *network_last_way(const mt_network *net, int inference);
+
 /* Cross-entropy loss of example (x, label) at the current weights (forward only,
  * evaluation noise stream eval_key). */
 double network_loss(mt_network *net, const float *x, int label, uint64_t eval_key);

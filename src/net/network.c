@@ -20,6 +20,7 @@
 #include "net/loss.h"
 #include "net/network_internal.h"
 #include "net/split_choice.h"
+#include "util/clock.h"
 #include "util/error.h"
 #include "util/params.h"
 #include "util/rng.h"
@@ -432,31 +433,25 @@ static int train_run(mt_network *net, const example_feed *feed, long k0, long k1
     const run_way way = fixed_way(net, 2, &timed);
     if (!timed) return train_way(net, feed, k0, k1, way, lr, first_index, right, stop, reached, err);
     split_choice *c = &net->train_split;
-    const long probe = SPLIT_PROBE_EXAMPLES;
     *reached = k0;
-    for (long k = k0; k < k1;) {
+    for (long k = k0, end; k < k1; k = end) {
         int rc;
-        long end;
-        const long transfer = transfer_within(net, first_index, k, 2 * probe);
-        if (c->until_probe <= 0 && k1 - k >= 2 * probe && transfer < 0) {
+        if (split_choice_next(c, k, k1, transfer_within(net, first_index, k, 2 * SPLIT_PROBE_EXAMPLES), &end)) {
             /* time each way on a window of its own */
+            const long mid = k + SPLIT_PROBE_EXAMPLES;
             const double t0 = clock_seconds();
-            rc = train_way(net, feed, k, k + probe, WAY_ONE_THREAD, lr, first_index, right, stop, reached, err);
-            if (rc || *reached < k + probe) return rc;
+            rc = train_way(net, feed, k, mid, WAY_ONE_THREAD, lr, first_index, right, stop, reached, err);
+            if (rc || *reached < mid) return rc;
             const double t1 = clock_seconds();
-            end = k + 2 * probe;
-            rc = train_way(net, feed, k + probe, end, WAY_TEAM, lr, first_index, right, stop, reached, err);
+            rc = train_way(net, feed, mid, end, WAY_TEAM, lr, first_index, right, stop, reached, err);
             if (rc || *reached < end) return rc;
             split_choice_timed(c, t1 - t0, clock_seconds() - t1);
         } else {
             /* the chosen way, up to the next timing (or past a transfer that is in its way) */
-            end = c->until_probe > 0 && c->until_probe < k1 - k ? k + c->until_probe : k1;
-            if (c->until_probe <= 0 && transfer >= 0 && transfer < k1) end = transfer + 1;
             rc = train_way(net, feed, k, end, chosen_way(c), lr, first_index, right, stop, reached, err);
-            c->until_probe -= *reached - k;
+            split_choice_ran(c, *reached - k);
             if (rc || *reached < end) return rc;
         }
-        k = end;
     }
     return MT_OK;
 }
@@ -588,20 +583,18 @@ int mt_network_evaluate(mt_network *net, const mt_dataset *data, long k0, long k
     }
     /* as train_run: each way timed now and then, the faster run in between */
     split_choice *c = &net->eval_split;
-    const long probe = SPLIT_PROBE_EXAMPLES;
     for (long k = k0, end; k < k1; k = end) {
         int *out = predicted ? predicted + (k - k0) : NULL;
-        if (c->until_probe <= 0 && k1 - k >= 2 * probe) {
+        if (split_choice_next(c, k, k1, -1, &end)) {
+            const long mid = k + SPLIT_PROBE_EXAMPLES;
             const double t0 = clock_seconds();
-            *correct += evaluate_way(net, &feed, k, k + probe, WAY_ONE_THREAD, first_key, out);
+            *correct += evaluate_way(net, &feed, k, mid, WAY_ONE_THREAD, first_key, out);
             const double t1 = clock_seconds();
-            end = k + 2 * probe;
-            *correct += evaluate_way(net, &feed, k + probe, end, WAY_TEAM, first_key, out ? out + probe : NULL);
+            *correct += evaluate_way(net, &feed, mid, end, WAY_TEAM, first_key, out ? out + (mid - k) : NULL);
             split_choice_timed(c, t1 - t0, clock_seconds() - t1);
         } else {
-            end = c->until_probe > 0 && c->until_probe < k1 - k ? k + c->until_probe : k1;
             *correct += evaluate_way(net, &feed, k, end, chosen_way(c), first_key, out);
-            c->until_probe -= end - k;
+            split_choice_ran(c, end - k);
         }
     }
     return MT_OK;

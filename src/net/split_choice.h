@@ -16,8 +16,6 @@
 #ifndef MT_NET_SPLIT_CHOICE_H
 #define MT_NET_SPLIT_CHOICE_H
 
-#include "util/clock.h"
-
 /* Examples timed each way: a few ms of training, far longer than starting a team. */
 #define SPLIT_PROBE_EXAMPLES 512
 /* Examples run the chosen way before the next timing: pulse rates, and with them the
@@ -34,6 +32,28 @@ typedef struct split_choice {
 static inline split_choice split_choice_start(void)
 {
     return (split_choice){1, 0};
+}
+
+/* The next stretch of a run at example k (the run ends before k1), as c plans it:
+ * returns 1 for a timing — one thread on [k, k + SPLIT_PROBE_EXAMPLES), then a team up
+ * to *end — or 0 for the chosen way on [k, *end).  avoid: the first example at or after
+ * k whose step a timing window must not hold, if one would (else -1); a timing due then
+ * waits until after it. */
+static inline int split_choice_next(const split_choice *c, long k, long k1, long avoid, long *end)
+{
+    if (c->until_probe <= 0 && k1 - k >= 2 * SPLIT_PROBE_EXAMPLES && avoid < 0) {
+        *end = k + 2 * SPLIT_PROBE_EXAMPLES;
+        return 1;
+    }
+    *end = c->until_probe > 0 && c->until_probe < k1 - k ? k + c->until_probe : k1;
+    if (c->until_probe <= 0 && avoid >= 0 && avoid < k1) *end = avoid + 1;
+    return 0;
+}
+
+/* Record that n examples ran the chosen way. */
+static inline void split_choice_ran(split_choice *c, long n)
+{
+    c->until_probe -= n;
 }
 
 /* Record a timing: solo_s and team_s seconds for SPLIT_PROBE_EXAMPLES examples each. */

@@ -19,6 +19,7 @@
 
 #include <math.h>
 #include <stdint.h>
+#include <string.h>
 
 #include "util/rng.h"
 
@@ -43,14 +44,23 @@ static inline void rounding_fields(int row, int j0, int len, int cols, uint64_t 
 {
     const uint64_t first = (uint64_t)row * (uint64_t)((cols + 3) / 4) + (uint64_t)(j0 / 4) + 1u;
     const int groups = (len + 3) / 4;
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+    /* Little-endian: the four fields in column order are h's bytes as they lie in
+     * memory, so a vector of hashes is stored as it is.  Written field by field, gcc
+     * assembled them with two word shuffles per vector (vpermt2w), a fifth of the loop. */
     for (int g = 0; g < groups; g++) {
         const uint64_t h = rng_mix64(key + (first + (uint64_t)g) * RNG_GOLDEN);
-        /* (on a little-endian machine the compiler merges these into one store) */
+        memcpy(field + 4 * g, &h, sizeof h);
+    }
+#else
+    for (int g = 0; g < groups; g++) {
+        const uint64_t h = rng_mix64(key + (first + (uint64_t)g) * RNG_GOLDEN);
         field[4 * g] = (uint16_t)h;
         field[4 * g + 1] = (uint16_t)(h >> 16);
         field[4 * g + 2] = (uint16_t)(h >> 32);
         field[4 * g + 3] = (uint16_t)(h >> 48);
     }
+#endif
 }
 
 /* Pulse counts n[0 .. len-1] of the columns whose errors start at e and whose uniforms

@@ -105,6 +105,52 @@ TEST(tile_with_ideal_periphery_reads_its_exact_weights)
         }
 }
 
+/* A forward read lists exactly the driven rows (input != 0; NaN counts, -0 does not)
+ * and the bias row, each in its row chunk's list in row order: chunk c holds the blocks
+ * of ROW_BLOCK rows numbered c, c + ROW_CHUNKS, ...  Patterns: runs of ink with edges
+ * at every offset, empty and full blocks, isolated pixels; a compaction that lists a
+ * wrong row, drops one, or mis-orders a 16-row group fails it. */
+TEST(forward_read_lists_exactly_the_driven_rows)
+{
+    mt_params p = ideal_params();
+    enum { IN = 784 };
+    tile *t = make_tile(&p, MT_CELL_FLOAT, IN + 1, 16);
+    float *x = calloc(IN, sizeof *x), y[16];
+    for (int pattern = 0; pattern < 6; pattern++) {
+        for (int i = 0; i < IN; i++) {
+            const uint64_t h = rng_bits(rng_key(5, 0, RNG_TEST, (uint64_t)pattern), (uint64_t)i);
+            switch (pattern) {
+            case 0: x[i] = (i / 7) % 3 == 0 ? 0.5f : 0.0f; break;        /* runs of 7 */
+            case 1: x[i] = (h & 15) == 0 ? 1.0f : 0.0f; break;           /* ~6 % */
+            case 2: x[i] = (h & 1) ? 0.25f : 0.0f; break;                /* ~50 % */
+            case 3: x[i] = (i / 32) % 3 == 1 ? 0.75f : 0.0f; break;      /* whole blocks */
+            case 4: x[i] = i % 17 == 3 ? -0.5f : (i % 13 == 0 ? -0.0f : 0.0f); break;
+            default: x[i] = (h % 5 == 0) ? 0.1f : 0.0f; break;
+            }
+        }
+        if (pattern == 4) x[100] = NAN;
+        tile_forward(t, x, y, 0);
+        int total = 0;
+        for (int c = 0; c < ROW_CHUNKS; c++) {
+            const int *list = t->active + (size_t)c * (size_t)t->chunk_cap;
+            int want = 0;
+            for (int i = 0; i <= IN; i++) {
+                if ((i / ROW_BLOCK) % ROW_CHUNKS != c) continue;
+                const int driven = i == IN || x[i] != 0.0f; /* the bias row is always driven */
+                if (!driven) continue;
+                CHECK_MSG(want < t->chunk_active[c * CHUNK_COUNT_STRIDE] && list[want] == i,
+                          "pattern %d chunk %d: entry %d should be row %d", pattern, c, want, i);
+                want++;
+            }
+            CHECK_INT(t->chunk_active[c * CHUNK_COUNT_STRIDE], want);
+            total += want;
+        }
+        CHECK_INT(t->n_active, total);
+    }
+    free(x);
+    tile_free(t);
+}
+
 TEST(periphery_quantises_inputs_and_saturates_outputs)
 {
     mt_params p = ideal_params();

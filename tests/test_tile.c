@@ -4,6 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "array/periphery.h"
 #include "array/rounding.h"
 #include "array/tile.h"
 #include "memtrain.h"
@@ -170,6 +171,46 @@ TEST(periphery_quantises_inputs_and_saturates_outputs)
     CHECK_NEAR(y[0], 1.0, 1e-6);
     CHECK(t->counters.saturations >= 1);
     tile_free(t);
+}
+
+/* The converters' division by a power-of-two full scale is made as a product by its
+ * reciprocal: bit for bit the same as the division, whatever the value (clipped,
+ * tiny, subnormal, rounding ties); other full scales keep the division. */
+TEST(quantising_by_a_power_of_two_full_scale_equals_the_division)
+{
+    CHECK(periphery_exact_reciprocal(1.0f) == 1.0f);
+    CHECK(periphery_exact_reciprocal(16.0f) == 0.0625f);
+    CHECK(periphery_exact_reciprocal(0x1p-20f) == 0x1p20f);
+    CHECK(periphery_exact_reciprocal(0x1p-126f) == 0x1p126f);
+    CHECK(periphery_exact_reciprocal(0x1p127f) == 0.0f);   /* 2^-127 would be subnormal */
+    CHECK(periphery_exact_reciprocal(0x1p-149f) == 0.0f);  /* subnormal itself */
+    const float not_pow2[] = {3.0f, 12.0f, 0.3f, 1.5f, -2.0f, 0.0f, -0.0f, INFINITY, NAN};
+    for (size_t k = 0; k < sizeof not_pow2 / sizeof *not_pow2; k++)
+        CHECK_MSG(periphery_exact_reciprocal(not_pow2[k]) == 0.0f, "full scale %g", not_pow2[k]);
+    const float scales[] = {1.0f, 16.0f, 0.5f, 0x1p-10f, 1024.0f};
+    const int bit_counts[] = {0, 2, 8, 9, 12};
+    int checked = 0;
+    for (size_t f = 0; f < sizeof scales / sizeof *scales; f++)
+        for (size_t b = 0; b < sizeof bit_counts / sizeof *bit_counts; b++) {
+            const float fs = scales[f], inv = periphery_exact_reciprocal(fs);
+            CHECK(inv != 0.0f);
+            for (int i = 0; i < 20000; i++) {
+                const uint64_t h = rng_bits(rng_key(9, f, RNG_TEST, b), (uint64_t)i);
+                uint32_t u = (uint32_t)h; /* any float but NaN: exponents of every size */
+                float v;
+                memcpy(&v, &u, sizeof v);
+                if (isnan(v)) continue;
+                if (i % 4 == 0) v = fs * (float)((int32_t)(h >> 40) % 600) / 256.0f; /* near levels, ties */
+                const float want = periphery_quantize(v, fs, bit_counts[b]);
+                const float got = periphery_quantize_pow2(v, fs, inv, bit_counts[b]);
+                if (memcmp(&want, &got, sizeof want) != 0) {
+                    CHECK_MSG(0, "v %a full scale %g bits %d: %a, division %a", v, fs, bit_counts[b], got, want);
+                    break;
+                }
+                checked++;
+            }
+        }
+    CHECK(checked > 400000);
 }
 
 TEST(bound_management_extends_the_adc_range_by_halving_reads)

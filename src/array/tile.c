@@ -332,7 +332,12 @@ static int read_outputs(tile *t, float *sums, int n, float scale, float *scratch
             saturated |= fabsf(v) > bound;
             out[i] = v;
         }
-        for (int i = 0; i < n; i++) out[i] = periphery_quantize(out[i], bound, bits) * scale / gain;
+        const float inv_bound = periphery_exact_reciprocal(bound), inv_gain = periphery_exact_reciprocal(gain);
+        if (inv_bound != 0.0f && inv_gain != 0.0f) /* the default: divisions by powers of two */
+            for (int i = 0; i < n; i++)
+                out[i] = periphery_quantize_pow2(out[i], bound, inv_bound, bits) * scale * inv_gain;
+        else
+            for (int i = 0; i < n; i++) out[i] = periphery_quantize(out[i], bound, bits) * scale / gain;
         if (!saturated || k + 1 >= tries) {
             if (saturated) t->counters.saturations++;
             break;
@@ -461,10 +466,13 @@ static int chunk_inputs(tile *t, const float *x, int c)
     float *restrict x_in = t->x_in;
     int *restrict active = chunk_list(t, c);
     const float full_scale = (float)t->params.periph.input_max;
+    const float inv_full_scale = periphery_exact_reciprocal(full_scale);
     const int bits = t->params.periph.dac_bits;
     int n = 0, i0, i1;
     for (int b = 0; chunk_block(c, b, bias, &i0, &i1); b++) {
-        if (t->kind != MT_CELL_FLOAT)
+        if (t->kind != MT_CELL_FLOAT && inv_full_scale != 0.0f)
+            for (int i = i0; i < i1; i++) x_in[i] = periphery_quantize_pow2(x[i], full_scale, inv_full_scale, bits);
+        else if (t->kind != MT_CELL_FLOAT)
             for (int i = i0; i < i1; i++) x_in[i] = periphery_quantize(x[i], full_scale, bits);
         else
             for (int i = i0; i < i1; i++) x_in[i] = x[i];
@@ -591,8 +599,12 @@ void tile_backward(tile *t, const float *e, float *out, uint64_t noise_key)
             memset(out, 0, (size_t)(rows - 1) * sizeof *out);
             return;
         }
-        for (int j = 0; j < cols; j++)
-            eq[j] = periphery_quantize(e[j] / scale, (float)pp->input_max, pp->dac_bits);
+        const float full_scale = (float)pp->input_max, inv_full_scale = periphery_exact_reciprocal(full_scale);
+        if (inv_full_scale != 0.0f)
+            for (int j = 0; j < cols; j++)
+                eq[j] = periphery_quantize_pow2(e[j] / scale, full_scale, inv_full_scale, pp->dac_bits);
+        else
+            for (int j = 0; j < cols; j++) eq[j] = periphery_quantize(e[j] / scale, full_scale, pp->dac_bits);
     } else {
         memcpy(eq, e, (size_t)cols * sizeof *eq);
     }

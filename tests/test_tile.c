@@ -152,6 +152,36 @@ TEST(forward_read_lists_exactly_the_driven_rows)
     tile_free(t);
 }
 
+/* A float tile's transpose read is, row by row, the float sum over columns in column
+ * order (each term a product, then an addition): narrow tiles (fewer columns than a
+ * vector, read 16 rows at a time) and wide ones, row counts with and without a tail. */
+TEST(transpose_read_sums_each_row_in_column_order)
+{
+    mt_params p = ideal_params();
+    const int shapes[][2] = {{251, 10}, {40, 7}, {17, 15}, {33, 1}, {20, 16}, {70, 3}};
+    for (size_t k = 0; k < sizeof shapes / sizeof *shapes; k++) {
+        const int rows = shapes[k][0], cols = shapes[k][1];
+        tile *t = make_tile(&p, MT_CELL_FLOAT, rows, cols);
+        float *w = malloc((size_t)rows * cols * sizeof *w), *e = malloc((size_t)cols * sizeof *e);
+        float *back = malloc((size_t)rows * sizeof *back);
+        for (int q = 0; q < rows * cols; q++) w[q] = (float)(rng_uniform(11, (uint64_t)q) - 0.5) * 3.0f;
+        for (int j = 0; j < cols; j++) e[j] = (float)(rng_uniform(12, (uint64_t)j) - 0.5);
+        tile_program_weights(t, w);
+        tile_backward(t, e, back, 0);
+        int wrong = 0;
+        for (int i = 0; i < rows - 1; i++) {
+            float want = 0.0f;
+            for (int j = 0; j < cols; j++) want += w[(size_t)i * cols + j] * e[j];
+            if (memcmp(&want, &back[i], sizeof want) != 0 && wrong++ < 3)
+                CHECK_MSG(0, "%dx%d row %d: %a, expected %a", rows, cols, i, back[i], want);
+        }
+        free(w);
+        free(e);
+        free(back);
+        tile_free(t);
+    }
+}
+
 TEST(periphery_quantises_inputs_and_saturates_outputs)
 {
     mt_params p = ideal_params();

@@ -402,6 +402,23 @@ static void dot_rows(float *restrict out, const float *restrict w, const float *
                      int i0, int i1, int cols)
 {
     int i = i0;
+#ifdef __AVX512F__
+    /* A narrow tile (the output layer: 250 rows of 10): 16 rows side by side, one lane
+     * each, every column's weights gathered (stride cols) — each lane's sum is its
+     * row's, in column order, a product then an addition as below.  Four scalar chains
+     * took ~2,500 cycles for 250 x 10, bound by the adder's latency. */
+    if (cols < 16) {
+        const __m512i at = _mm512_mullo_epi32(_mm512_set1_epi32(cols),
+                                              _mm512_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15));
+        for (; i + 16 <= i1; i += 16) {
+            const float *base = w + (size_t)i * cols;
+            __m512 acc = _mm512_setzero_ps();
+            for (int j = 0; j < cols; j++)
+                acc = _mm512_add_ps(acc, _mm512_mul_ps(_mm512_i32gather_ps(at, base + j, 4), _mm512_set1_ps(e[j])));
+            _mm512_storeu_ps(out + i, acc);
+        }
+    }
+#endif
     for (; i + 4 <= i1; i += 4) {
         const float *restrict w0 = w + (size_t)i * cols, *restrict w1 = w0 + cols;
         const float *restrict w2 = w1 + cols, *restrict w3 = w2 + cols;

@@ -44,6 +44,31 @@ static void collect_narrow_rows(tile *t, int first, int span, const int *rows, i
     memset(n, 0, (size_t)(len + lanes) * sizeof *n);
     memset(ae, 0, (size_t)(len + lanes) * sizeof *ae); /* rows not driven: read, never used */
     tile_narrow_fields(t, first, span, field);
+#ifdef __AVX512F__
+    if (lanes == 16) {
+        /* rounding_counts and a e_j for one 16-lane row, written out in intrinsics: as a
+         * loop of run-time length 16 gcc made a generic loop (set-up, checks, 8-lane
+         * halves) per row.  The same operations in the same order, lane by lane:
+         * u = (field + 1/2) 2^-16, mag = min(|a e|, cap) (min_ps(x, y) is x < y ? x : y),
+         * n = (int)(mag + u), truncated. */
+        const __m512 ev = _mm512_loadu_ps(e), cap = _mm512_set1_ps(max_pulses);
+        for (int k = 0; k < n_rows; k++) {
+            const int r = rows[k] - first;
+            const float a = firing_pulses_per_error(t, lr * t->x_in[rows[k]], polarity);
+            const __m512 u = _mm512_mul_ps(
+                _mm512_add_ps(_mm512_cvtepi32_ps(_mm512_cvtepu16_epi32(
+                                  _mm256_loadu_si256((const __m256i *)(const void *)(field + r * row_fields)))),
+                              _mm512_set1_ps(0.5f)),
+                _mm512_set1_ps(0x1p-16f));
+            const __m512 request = _mm512_mul_ps(_mm512_set1_ps(a), ev);
+            const __m512 mag = _mm512_min_ps(_mm512_abs_ps(request), cap);
+            _mm512_storeu_si512(n + r * cols, _mm512_cvttps_epi32(_mm512_add_ps(mag, u)));
+            _mm512_storeu_ps(ae + r * cols, request);
+        }
+        firing_append(f, (size_t)first * (size_t)cols, n, ae, len);
+        return;
+    }
+#endif
     for (int k = 0; k < n_rows; k++) {
         const int r = rows[k] - first;
         const float a = firing_pulses_per_error(t, lr * t->x_in[rows[k]], polarity);

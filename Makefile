@@ -26,7 +26,11 @@ endif
 ifneq ($(filter x86_64% i686% i386%,$(shell $(CC) -dumpmachine)),)
   VECTOR_WIDTH := -mprefer-vector-width=512
 endif
-CFLAGS  := -std=c11 $(OPT) -march=$(MARCH) $(VECTOR_WIDTH) -fno-math-errno -g $(WARN) -fopenmp -Iinclude -Isrc \
+# -ffp-contract=off: a product then a sum stays two roundings, never one FMA.  gcc does
+# so in ISO C mode already; clang fused them by default, so its builds summed reads
+# differently from gcc's and from the reads' own vector paths (written as products and
+# sums).  Results are then the same whichever compiler builds them.
+CFLAGS  := -std=c11 $(OPT) -march=$(MARCH) $(VECTOR_WIDTH) -ffp-contract=off -fno-math-errno -g $(WARN) -fopenmp -Iinclude -Isrc \
            -D_POSIX_C_SOURCE=200809L -DMT_DATA_DIR='"$(CURDIR)/data"' $(EXTRA_CFLAGS)
 LDLIBS  := -lconfig -lz -lm
 LDFLAGS := -fopenmp $(EXTRA_LDFLAGS)

@@ -6,6 +6,7 @@
 #include <omp.h>
 #endif
 
+#include "array/firing.h"
 #include "memtrain.h"
 #include "net/network_internal.h"
 #include "test.h"
@@ -321,6 +322,53 @@ TEST(every_way_of_sharing_a_run_between_threads_gives_the_same_results)
                           "cell kind %d, way %d: predictions differ", kind, v);
             }
         }
+    for (int v = 0; v < WAYS; v++) free(w[v]);
+    free(x);
+}
+
+/* In a team of 2 thread 1 counts the pulses of one of thread 0's chunks and hands the
+ * list over (tile_update_rows_team); with a learning rate so large that most synapses
+ * fire, the list runs out of room and thread 0 updates the rest of the chunk itself.
+ * Both analogue cells: the same weights and counters as one thread, bit for bit. */
+TEST(a_team_update_with_an_overflowing_hand_over_equals_one_thread)
+{
+    enum { N_IN = 1100, N = 12, WAYS = 2 };
+    float *x = malloc(sizeof(float) * N_IN * N);
+    uint8_t y[N];
+    for (int k = 0; k < N; k++) y[k] = (uint8_t)synthetic_example(7, (uint64_t)k, N_IN, x + (size_t)k * N_IN);
+    mt_dataset d = {N, N_IN, 10, x, y, "synthetic"};
+    const size_t cap = 1101 * 700 + 701 * 10;
+    float *w[WAYS];
+    for (int v = 0; v < WAYS; v++) w[v] = malloc(cap * sizeof(float));
+#ifdef _OPENMP
+    omp_set_num_threads(2);
+#endif
+    for (int kind = MT_CELL_2PCM; kind <= MT_CELL_2PCM3T1C; kind++) {
+        mt_counters c[WAYS];
+        long right[WAYS];
+        for (int v = 0; v < WAYS; v++) {
+            mt_params p;
+            mt_params_default(&p);
+            strcpy(p.net.hidden, "700");
+            p.train.layer_split = v == 0 ? MT_SPLIT_ALWAYS : MT_SPLIT_NEVER;
+            mt_network *net = make_net(&p, (mt_cell_kind)kind, N_IN, 10);
+            mt_error err;
+            right[v] = 0;
+            CHECK_INT(mt_network_train_examples(net, &d, NULL, 0, N, 20.0, 0, &right[v], &err), MT_OK);
+            CHECK_INT(network_weights(net, w[v]), cap);
+            c[v] = mt_network_counters(net);
+            mt_network_free(net);
+        }
+        /* most of ~64 x 700 synapses of the handed-over chunk fire: far more than a
+         * hand-over holds (FIRING_HANDOFF) */
+        const uint64_t pulses = kind == MT_CELL_2PCM3T1C ? c[0].cap_pulses_up + c[0].cap_pulses_down
+                                                          : c[0].pcm_set_pulses_update;
+        CHECK_MSG(pulses > (uint64_t)N * 8 * FIRING_HANDOFF, "cell kind %d: only %llu pulses", kind,
+                  (unsigned long long)pulses);
+        CHECK_INT(right[1], right[0]);
+        CHECK_MSG(memcmp(w[1], w[0], cap * sizeof(float)) == 0, "cell kind %d: weights differ", kind);
+        CHECK_MSG(memcmp(&c[1], &c[0], sizeof c[0]) == 0, "cell kind %d: counters differ", kind);
+    }
     for (int v = 0; v < WAYS; v++) free(w[v]);
     free(x);
 }

@@ -661,7 +661,7 @@ TEST(rounding_drawn_ahead_gives_the_same_update)
             tile_forward(ahead, x, y, 0);
             atomic_int stop;
             atomic_init(&stop, 0);
-            tile_draw_rounding_ahead(ahead, &stop);
+            tile_draw_rounding_ahead(ahead, k % 2, 1 + k, &stop); /* (1, 2), (0, 3), (1, 4): some chunks */
             if (variant % 2 == 1) /* forget the second half, as if stopped there */
                 for (int i = rows / 2; i < rows; i++) ahead->ahead_example[i] = 0;
             tile_update(own, e, 0.5f);

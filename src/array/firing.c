@@ -96,3 +96,30 @@ void firing_collect(tile *t, const int *rows, int n_rows, float lr, float polari
         if (f->count >= FIRING_FLUSH) apply(t, f, sent);
     }
 }
+
+/* firing_collect's apply for a hand-over: the list's entries moved to the hand-over. */
+static void move_to_handoff(tile *t, firing_list *f, void *handoff)
+{
+    (void)t;
+    firing_handoff *h = handoff;
+    memcpy(h->s + h->count, f->s, (size_t)f->count * sizeof *f->s);
+    memcpy(h->n + h->count, f->n, (size_t)f->count * sizeof *f->n);
+    memcpy(h->ae + h->count, f->ae, (size_t)f->count * sizeof *f->ae);
+    h->count += f->count;
+    f->count = 0;
+}
+
+int firing_collect_handoff(tile *t, const int *rows, int n_rows, float lr, float polarity, const float *e,
+                           firing_handoff *h)
+{
+    firing_list f;
+    f.count = 0;
+    h->count = 0;
+    int k = 0;
+    /* a row appends at most cols entries, to a list that holds fewer than FIRING_FLUSH */
+    for (; k < n_rows && h->count + f.count + t->cols <= FIRING_HANDOFF; k++)
+        firing_collect(t, rows + k, 1, lr, polarity, e, &f, move_to_handoff, h);
+    move_to_handoff(t, &f, h);
+    h->rows_done = k;
+    return k;
+}

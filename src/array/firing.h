@@ -126,6 +126,23 @@ typedef void firing_apply_fn(tile *t, firing_list *f, void *sent);
 void firing_collect(tile *t, const int *rows, int n_rows, float lr, float polarity, const float *e,
                     firing_list *f, firing_apply_fn *apply, void *sent);
 
+/* A longer list, collected by one thread of a team for another to apply (tile.c's
+ * hand-over): the firing synapses of the first rows_done rows of a run of rows. */
+#define FIRING_HANDOFF 8192
+typedef struct firing_handoff {
+    int count, rows_done;
+    int32_t s[FIRING_HANDOFF];
+    int32_t n[FIRING_HANDOFF];
+    float ae[FIRING_HANDOFF];
+} firing_handoff;
+
+/* firing_collect of rows[0 .. n_rows) into h (emptied first), applying nothing, row by
+ * row while h has room for a whole row more; sets and returns h->rows_done, the rows
+ * collected (the rest are the caller's).  Only for tiles of FIRING_GROUP columns or
+ * more. */
+int firing_collect_handoff(tile *t, const int *rows, int n_rows, float lr, float polarity, const float *e,
+                           firing_handoff *h);
+
 /* Drop the first `len` entries of the list. */
 static inline void firing_drop(firing_list *f, int len)
 {

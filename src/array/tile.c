@@ -5,6 +5,7 @@
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
+#include <threads.h>
 #ifdef _OPENMP
 #include <omp.h>
 #endif
@@ -213,6 +214,7 @@ size_t tile_state_bytes(const tile *t)
          ROW_CHUNKS * t->chunk_ld * (sizeof *t->chunk_sums + sizeof *t->err_pad);
     if (t->ahead_fields)
         b += rows * ((size_t)t->ahead_ld * sizeof *t->ahead_fields + sizeof *t->ahead_example);
+    if (t->handoff) b += sizeof *t->handoff;
     return b;
 }
 
@@ -235,6 +237,7 @@ void tile_free(tile *t)
     free(t->chunk_active);
     free(t->ahead_fields);
     free(t->ahead_example);
+    free(t->handoff);
     free(t->col_tmp);
     free(t->row_tmp);
     free(t->chunk_sums);
@@ -645,29 +648,40 @@ void tile_backward(tile *t, const float *e, float *out, uint64_t noise_key)
     t->counters.backward_macs += (uint64_t)(rows - 1) * (uint64_t)cols * (uint64_t)reads;
 }
 
-/* The active rows of chunks first, first + step, ... of t: their updates, pulses
- * added to *up, *down. */
-static void update_chunks(tile *t, const float *e, float lr, int first, int step, uint64_t *up, uint64_t *down)
+/* The column errors an update by the thread owning chunk `first` hands the cells: an
+ * analogue tile's count loops run over whole vectors (rounding_padded), so they get
+ * a copy padded with zeros, the thread's own. */
+static const float *update_errors(tile *t, const float *e, int first)
+{
+    if (t->kind == MT_CELL_FLOAT) return e;
+    float *pad = t->err_pad + (size_t)first * t->chunk_ld;
+    memcpy(pad, e, (size_t)t->cols * sizeof *pad);
+    return pad;
+}
+
+/* The update of rows[0 .. n_rows) of t (e from update_errors), pulses added to *up, *down. */
+static void update_listed_rows(tile *t, const int *rows, int n_rows, const float *e, float lr, uint64_t *up,
+                               uint64_t *down)
+{
+    row_pulses r = {0, 0};
+    switch (t->kind) {
+    case MT_CELL_FLOAT: r = cell_float_update_rows(t, rows, n_rows, lr, e); break;
+    case MT_CELL_2PCM: r = cell_pcm2_update_rows(t, rows, n_rows, lr, e); break;
+    case MT_CELL_2PCM3T1C: r = cell_pcm2cap_update_rows(t, rows, n_rows, lr, e); break;
+    }
+    *up += r.up;
+    *down += r.down;
+}
+
+/* The active rows of chunks first, first + step, ... of t but chunk `skip` (-1: none):
+ * their updates, pulses added to *up, *down. */
+static void update_chunks(tile *t, const float *e, float lr, int first, int step, int skip, uint64_t *up,
+                          uint64_t *down)
 {
     if (first >= ROW_CHUNKS) return;
-    if (t->kind != MT_CELL_FLOAT) {
-        /* the cells' count loops then run over whole vectors (rounding_padded) */
-        float *pad = t->err_pad + (size_t)first * t->chunk_ld;
-        memcpy(pad, e, (size_t)t->cols * sizeof *pad);
-        e = pad;
-    }
-    for (int c = first; c < ROW_CHUNKS; c += step) {
-        const int *rows_c = chunk_list(t, c);
-        const int n_c = t->chunk_active[c * CHUNK_COUNT_STRIDE];
-        row_pulses r = {0, 0};
-        switch (t->kind) {
-        case MT_CELL_FLOAT: r = cell_float_update_rows(t, rows_c, n_c, lr, e); break;
-        case MT_CELL_2PCM: r = cell_pcm2_update_rows(t, rows_c, n_c, lr, e); break;
-        case MT_CELL_2PCM3T1C: r = cell_pcm2cap_update_rows(t, rows_c, n_c, lr, e); break;
-        }
-        *up += r.up;
-        *down += r.down;
-    }
+    e = update_errors(t, e, first);
+    for (int c = first; c < ROW_CHUNKS; c += step)
+        if (c != skip) update_listed_rows(t, chunk_list(t, c), t->chunk_active[c * CHUNK_COUNT_STRIDE], e, lr, up, down);
 }
 
 void tile_update_rows(tile *const *tiles, const float *const *errors, int n_tiles, float lr,
@@ -676,14 +690,87 @@ void tile_update_rows(tile *const *tiles, const float *const *errors, int n_tile
     for (int k = 0; k < n_tiles; k++) {
         tile *t = tiles[k];
         if (worth_parallel(t, (long)t->rows * t->cols))
-            update_chunks(t, errors[k], lr, first, step, &up[k], &down[k]);
+            update_chunks(t, errors[k], lr, first, step, -1, &up[k], &down[k]);
         else if (first == 0)
             /* Split, the output layer's rows moved between the cores' caches at every
              * example, for thread 0 alone reads it (network.c's serial forward and
              * backward): ~2,500 synapses' state, ~100 cache lines each way and each
              * state array; on a VM whose round trip between cores is ~470 ns, float
              * twin 2 threads x1.22, 2pcm x1.05.  Its update is ~6 % of the step's. */
-            update_chunks(t, errors[k], lr, 0, 1, &up[k], &down[k]);
+            update_chunks(t, errors[k], lr, 0, 1, -1, &up[k], &down[k]);
+    }
+}
+
+/* Thread 0's chunk that thread 1 of a 2-thread team collects: its last. */
+#define HANDOFF_CHUNK (ROW_CHUNKS - 2)
+
+/* Whether a 2-thread team hands one of t's chunks over (an analogue tile that splits,
+ * with the scratch for it). */
+static int hands_over(const tile *t)
+{
+    return t->handoff && t->kind != MT_CELL_FLOAT && worth_parallel(t, (long)t->rows * t->cols);
+}
+
+void tile_team_prepare(tile *t)
+{
+    if (!t->handoff && t->kind != MT_CELL_FLOAT && worth_parallel(t, (long)t->rows * t->cols))
+        t->handoff = malloc(sizeof *t->handoff);
+}
+
+void tile_update_rows_team(tile *const *tiles, const float *const *errors, int n_tiles, float lr, int tid,
+                           int nth, int spins, uint64_t *up, uint64_t *down)
+{
+    if (nth != 2) {
+        tile_update_rows(tiles, errors, n_tiles, lr, tid, nth, up, down);
+        return;
+    }
+    if (tid == 1) {
+        /* the hand-overs first: thread 0 applies them last */
+        for (int k = 0; k < n_tiles; k++) {
+            tile *t = tiles[k];
+            if (!hands_over(t)) continue;
+            const float polarity = t->kind == MT_CELL_2PCM3T1C ? (float)t->polarity : 1.0f;
+            firing_collect_handoff(t, chunk_list(t, HANDOFF_CHUNK), t->chunk_active[HANDOFF_CHUNK * CHUNK_COUNT_STRIDE],
+                                   lr, polarity, update_errors(t, errors[k], 1), t->handoff);
+            atomic_store_explicit(&t->handoff_ready, 1, memory_order_release);
+        }
+        for (int k = 0; k < n_tiles; k++)
+            if (worth_parallel(tiles[k], (long)tiles[k]->rows * tiles[k]->cols))
+                update_chunks(tiles[k], errors[k], lr, 1, 2, -1, &up[k], &down[k]);
+        return;
+    }
+    for (int k = 0; k < n_tiles; k++) {
+        tile *t = tiles[k];
+        if (worth_parallel(t, (long)t->rows * t->cols))
+            update_chunks(t, errors[k], lr, 0, 2, hands_over(t) ? HANDOFF_CHUNK : -1, &up[k], &down[k]);
+        else
+            update_chunks(t, errors[k], lr, 0, 1, -1, &up[k], &down[k]);
+    }
+    for (int k = 0; k < n_tiles; k++) {
+        tile *t = tiles[k];
+        if (!hands_over(t)) continue;
+        for (int checks = 0; !atomic_load_explicit(&t->handoff_ready, memory_order_acquire); checks++) {
+            if (checks < spins) {
+#if defined(__x86_64__) || defined(__i386__)
+                __builtin_ia32_pause();
+#endif
+            } else {
+                thrd_yield(); /* as team_barrier: thread 1 may need this core */
+            }
+        }
+        /* reset for the next update: thread 1 collects its hand-over only after the
+         * team's next meeting, which this thread reaches after this update */
+        atomic_store_explicit(&t->handoff_ready, 0, memory_order_relaxed);
+        const firing_handoff *h = t->handoff;
+        row_pulses r = t->kind == MT_CELL_2PCM3T1C ? cell_pcm2cap_apply_list(t, h->s, h->n, h->ae, h->count)
+                                                   : cell_pcm2_apply_list(t, h->s, h->n, h->ae, h->count);
+        up[k] += r.up;
+        down[k] += r.down;
+        /* the rows the hand-over had no room for */
+        const int n_c = t->chunk_active[HANDOFF_CHUNK * CHUNK_COUNT_STRIDE];
+        if (h->rows_done < n_c)
+            update_listed_rows(t, chunk_list(t, HANDOFF_CHUNK) + h->rows_done, n_c - h->rows_done,
+                               update_errors(t, errors[k], 0), lr, &up[k], &down[k]);
     }
 }
 
@@ -726,7 +813,18 @@ void tile_update_all(tile *const *tiles, const float *const *errors, int n_tiles
     tile_count_pulses(tiles, n_tiles, up, down);
 }
 
-void tile_draw_rounding_ahead(tile *t, atomic_int *stop)
+/* Draw the uniforms of row `i` ahead. */
+static void draw_row_ahead(tile *t, int i)
+{
+    uint16_t *field = t->ahead_fields + (size_t)i * (size_t)t->ahead_ld;
+    for (int j0 = 0; j0 < t->cols; j0 += ROUNDING_BLOCK) {
+        const int len = t->cols - j0 < ROUNDING_BLOCK ? t->cols - j0 : ROUNDING_BLOCK;
+        rounding_fields(i, j0, len, t->cols, t->key_rounding, field + j0);
+    }
+    t->ahead_example[i] = t->example + 1;
+}
+
+void tile_draw_rounding_ahead(tile *t, int tid, int nth, atomic_int *stop)
 {
     if (t->kind == MT_CELL_FLOAT) return;
     if (!t->ahead_fields) {
@@ -741,20 +839,20 @@ void tile_draw_rounding_ahead(tile *t, atomic_int *stop)
             return; /* the update draws them all itself */
         }
     }
-    /* chunks in order: they alternate between the threads of the update */
-    for (int c = 0; c < ROW_CHUNKS; c++) {
-        const int *rows_c = chunk_list(t, c);
+    /* Only the rows this thread counts in the update (tile_update_rows_team): the
+     * hand-over first, which thread 0 waits for, then its own.  Drawing thread 0's
+     * rows too saved thread 0 their hashes but cost it as much in fetching the
+     * uniforms from this thread's cache (2 threads, 4 rounds: 0.98x). */
+    if (nth == 2 && tid == 1 && hands_over(t))
+        for (int a = 0; a < t->chunk_active[HANDOFF_CHUNK * CHUNK_COUNT_STRIDE]; a++) {
+            if (atomic_load_explicit(stop, memory_order_relaxed)) return;
+            draw_row_ahead(t, chunk_list(t, HANDOFF_CHUNK)[a]);
+        }
+    for (int c = tid; c < ROW_CHUNKS; c += nth)
         for (int a = 0; a < t->chunk_active[c * CHUNK_COUNT_STRIDE]; a++) {
             if (atomic_load_explicit(stop, memory_order_relaxed)) return;
-            const int i = rows_c[a];
-            uint16_t *field = t->ahead_fields + (size_t)i * (size_t)t->ahead_ld;
-            for (int j0 = 0; j0 < t->cols; j0 += ROUNDING_BLOCK) {
-                const int len = t->cols - j0 < ROUNDING_BLOCK ? t->cols - j0 : ROUNDING_BLOCK;
-                rounding_fields(i, j0, len, t->cols, t->key_rounding, field + j0);
-            }
-            t->ahead_example[i] = t->example + 1;
+            draw_row_ahead(t, chunk_list(t, c)[a]);
         }
-    }
 }
 
 void tile_update(tile *t, const float *e, float lr)

@@ -79,6 +79,9 @@ typedef struct tile {
     uint16_t *ahead_fields;
     uint64_t *ahead_example;
     int ahead_ld;
+    /* a 2-thread team's hand-over of one of thread 0's chunks to thread 1
+     * (tile_update_rows_team; allocated by tile_team_prepare) */
+    struct firing_handoff *handoff;
     float *err_pad;             /* ROW_CHUNKS x chunk_ld: each updating thread's copy of the
                                    column errors, zero from cols on: the errors an analogue
                                    tile's cells get from tile_update_rows */
@@ -105,6 +108,10 @@ typedef struct tile {
     double frame_time_s;        /* 3T1C: decay = exp(-(now - frame_time)/tau) */
     double decay, inv_decay;    /* 3T1C: at now_s */
     float shared_z;             /* 3T1C: g_shared cells' V_C in the leak frame (all equal) */
+
+    /* ---- set by thread 1 of a 2-thread team once its hand-over is collected, reset by
+     * thread 0 once applied ---- */
+    _Alignas(CACHE_LINE) atomic_int handoff_ready;
 
     /* ---- written by the thread that finishes a forward read (thread 0 in a team) ---- */
     _Alignas(CACHE_LINE) int n_active; /* active rows of the last forward read, in all */
@@ -190,15 +197,31 @@ void tile_forward_finish(tile *t, float *y, uint64_t noise_key);
  * pulses, summed over threads (and over updates, if the caller wishes). */
 void tile_update_rows(tile *const *tiles, const float *const *errors, int n_tiles, float lr,
                       int first, int step, uint64_t *up, uint64_t *down);
+
+/* tile_update_rows for thread tid of a team of nth that meets around it, with the
+ * work shared more evenly in a team of 2: thread 0 also updates the layers too small
+ * to split, so thread 1 first collects the pulse counts of one of thread 0's chunks
+ * (a short list of firing synapses, collected where the rounding uniforms were drawn
+ * ahead) and thread 0 applies the list to its devices, whose state stays in its
+ * cache.  The same pulses as tile_update_rows: every synapse's are its own.  Thread 0
+ * waits for the list spinning `spins` checks, then yielding its core (team_barrier's
+ * policy: 0 when the team has more threads than cores). */
+void tile_update_rows_team(tile *const *tiles, const float *const *errors, int n_tiles, float lr,
+                           int tid, int nth, int spins, uint64_t *up, uint64_t *down);
+
+/* Scratch a team needs (the hand-over); called by one thread while the others wait.
+ * Without memory for it a team updates as tile_update_rows does. */
+void tile_team_prepare(tile *t);
 void tile_count_update(tile *const *tiles, int n_tiles);
 void tile_count_pulses(tile *const *tiles, int n_tiles, const uint64_t *up, const uint64_t *down);
 
 /* Draw the stochastic-rounding uniforms of this example's active rows (those of the
- * last forward read) ahead of the update, row by row, until *stop becomes non-zero:
- * for a thread that would otherwise wait.  Results do not depend on how far it gets:
- * the update draws the rest itself, and every uniform is a function of (example, row,
- * column) alone.  Analogue tiles only (float tiles ignore it). */
-void tile_draw_rounding_ahead(tile *t, atomic_int *stop);
+ * last forward read) that thread tid of a team of nth counts in the update
+ * (tile_update_rows_team) ahead of the update, row by row, until *stop becomes
+ * non-zero: for a thread that would otherwise wait.  Results do not depend on how far
+ * it gets: the update draws the rest itself, and every uniform is a function of
+ * (example, row, column) alone.  Analogue tiles only (float tiles ignore it). */
+void tile_draw_rounding_ahead(tile *t, int tid, int nth, atomic_int *stop);
 
 /* Pulse counts of columns j0 .. j0+width-1 of `row` (as rounding_pulse_counts: a is the
  * row's signed pulses per unit error, e the tile's column errors), from the uniforms
@@ -280,6 +303,9 @@ void cell_pcm2_program(tile *t, const float *w_target);
 /* The update of rows[0..n_rows) (increasing, owned by the calling thread), row i with
  * lr * x_in[i]. */
 row_pulses cell_pcm2_update_rows(tile *t, const int *rows, int n_rows, float lr, const float *e);
+/* The device side of an update for a list of len firing synapses that firing_collect
+ * found (index, pulse count, requested change: firing.h), collected by another thread. */
+row_pulses cell_pcm2_apply_list(tile *t, const int32_t *at, const int32_t *n, const float *ae, int len);
 void cell_pcm2_read_row(tile *t, int row, float *w);
 
 int cell_pcm2cap_create(tile *t);
@@ -289,6 +315,7 @@ void cell_pcm2cap_refresh_row(tile *t, int row); /* the caller records the row a
 /* The update of rows[0..n_rows) (increasing, owned by the calling thread), row i with
  * lr * x_in[i]. */
 row_pulses cell_pcm2cap_update_rows(tile *t, const int *rows, int n_rows, float lr, const float *e);
+row_pulses cell_pcm2cap_apply_list(tile *t, const int32_t *at, const int32_t *n, const float *ae, int len);
 void cell_pcm2cap_transfer_shared(tile *t); /* as tile_transfer_shared */
 void cell_pcm2cap_read_row(tile *t, int row, float *w);
 

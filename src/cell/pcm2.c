@@ -123,6 +123,14 @@ static void update_apply(tile *t, firing_list *f, void *sent)
     f->count = 0;
 }
 
+row_pulses cell_pcm2_apply_list(tile *t, const int32_t *at, const int32_t *n, const float *ae, int len)
+{
+    update_sent u = {{0, 0}, {0}};
+    for (int k = 0; k < len; k++) pulse_pair(t, (size_t)at[k], n[k], ae[k] > 0.0f, &u.r, &u.c);
+    if (u.c.refreshes) add_counters(&t->counters, &u.c);
+    return u.r;
+}
+
 row_pulses cell_pcm2_update_rows(tile *t, const int *rows, int n_rows, float lr, const float *e)
 {
     update_sent u = {{0, 0}, {0}};

@@ -251,19 +251,19 @@ static void apply_pulses_exact(tile *t, const int32_t *at, const int32_t *n, con
     }
 }
 
-/* Run the device equations on the first `len` listed synapses, count their pulses
- * into r, and drop them from the list. */
-static void update_apply(tile *t, firing_list *b, int len, row_pulses *r)
+/* Run the device equations on len listed synapses (index at, count n, requested
+ * change ae) and count their pulses into r. */
+static void apply_entries(tile *t, const int32_t *at, const int32_t *n, const float *ae, int len, row_pulses *r)
 {
     if (len == 0) return;
-    if (!t->dense_pulses_exact) apply_pulses_exact(t, b->s, b->n, b->ae, len);
-    else apply_pulses(t, b->s, b->n, b->ae, len);
+    if (!t->dense_pulses_exact) apply_pulses_exact(t, at, n, ae, len);
+    else apply_pulses(t, at, n, ae, len);
     const float p = (float)t->polarity;
     const int count_stats = t->pulse_total && t->example < t->pulse_window_end;
     uint64_t up = 0, down = 0;
     for (int j = 0; j < len; j++) {
-        const uint64_t nj = (uint64_t)b->n[j];
-        const int is_up = b->ae[j] > 0.0f;
+        const uint64_t nj = (uint64_t)n[j];
+        const int is_up = ae[j] > 0.0f;
         up += is_up ? nj : 0;
         down += is_up ? 0 : nj;
     }
@@ -271,13 +271,26 @@ static void update_apply(tile *t, firing_list *b, int len, row_pulses *r)
     r->down += down;
     if (count_stats)
         for (int j = 0; j < len; j++) {
-            const int nj = b->n[j];
-            const size_t s = b->s[j];
+            const int nj = n[j];
+            const size_t s = at[j];
             /* net counts in the weight's direction, whatever the polarity */
             t->pulse_total[s] += nj;
-            t->pulse_net[s] += ((b->ae[j] > 0.0f) == (p > 0.0f)) ? nj : -nj;
+            t->pulse_net[s] += ((ae[j] > 0.0f) == (p > 0.0f)) ? nj : -nj;
         }
+}
+
+/* apply_entries on the first `len` listed synapses, then dropped from the list. */
+static void update_apply(tile *t, firing_list *b, int len, row_pulses *r)
+{
+    apply_entries(t, b->s, b->n, b->ae, len, r);
     firing_drop(b, len);
+}
+
+row_pulses cell_pcm2cap_apply_list(tile *t, const int32_t *at, const int32_t *n, const float *ae, int len)
+{
+    row_pulses r = {0, 0};
+    apply_entries(t, at, n, ae, len, &r);
+    return r;
 }
 
 /* firing_collect's apply: whole vectors of the list, the rest left for later. */

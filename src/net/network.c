@@ -289,10 +289,13 @@ typedef struct team_run {
  *   1. the last thread to finish the previous step sets this example's time (every
  *      thread held meanwhile); every thread reads its rows of the first layer;
  *   2. one thread runs the rest of the forward and the backward pass (small layers:
- *      serial) while another draws the first layer's rounding uniforms for the update
- *      (which it would otherwise draw itself; analogue cells only);
+ *      serial) while the others draw the first layer's rounding uniforms for the rows
+ *      they will count in the update (which they would otherwise draw then; analogue
+ *      cells only);
  *   3. every thread updates its rows (and, when one is due, meets the others again and
- *      does its share of a transfer).
+ *      does its share of a transfer); in a team of 2, thread 1 first counts the pulses
+ *      of one of thread 0's chunks for thread 0 to apply (tile_update_rows_team:
+ *      thread 0 also updates the small layers whole).
  * The same work, split the same way, as the step-by-step path: results are identical.
  * Stops before example k1, at the first error, or (stop not NULL) before the first
  * example that finds *stop set; *reached: the first example not trained. */
@@ -316,6 +319,8 @@ static int train_in_one_team(mt_network *net, const example_feed *feed, long k0,
             if (team_barrier_wait_or_lead(&s.meet, nth)) {
                 /* every other thread is held here: the previous step is over */
                 if (k > k0) tile_count_update(net->tiles, net->n_layers);
+                else
+                    for (int l = 0; l < net->n_layers; l++) tile_team_prepare(net->tiles[l]);
                 s.go = k < k1 && !(stop && atomic_load_explicit(stop, memory_order_relaxed));
                 if (s.go) set_time(net, index);
                 s.reached = k;
@@ -332,13 +337,13 @@ static int train_in_one_team(mt_network *net, const example_feed *feed, long k0,
                 if (rc) s.rc = rc;
                 right_here += rc == MT_OK && predicted == label;
                 atomic_store_explicit(&s.drawn_enough, 1, memory_order_relaxed);
-            } else if (tid == 1) {
-                tile_draw_rounding_ahead(net->tiles[0], &s.drawn_enough);
+            } else { /* each other thread: the uniforms of the rows it will count */
+                tile_draw_rounding_ahead(net->tiles[0], tid, nth, &s.drawn_enough);
             }
             team_barrier_wait(&s.meet, nth);
             if (s.rc) break;
-            tile_update_rows(net->tiles, (const float *const *)net->err, net->n_layers, (float)lr, tid, nth,
-                             up, down);
+            tile_update_rows_team(net->tiles, (const float *const *)net->err, net->n_layers, (float)lr, tid,
+                                  nth, s.meet.spins, up, down);
             if (transfer_due(net, index)) { /* every thread: the transfer shares out its synapses */
                 team_barrier_wait(&s.meet, nth);
                 for (int l = 0; l < net->n_layers; l++) tile_transfer_shared(net->tiles[l]);

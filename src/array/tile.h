@@ -197,6 +197,8 @@ void tile_forward_finish(tile *t, float *y, uint64_t noise_key);
  * pulses, summed over threads (and over updates, if the caller wishes). */
 void tile_update_rows(tile *const *tiles, const float *const *errors, int n_tiles, float lr,
                       int first, int step, uint64_t *up, uint64_t *down);
+void tile_count_update(tile *const *tiles, int n_tiles);
+void tile_count_pulses(tile *const *tiles, int n_tiles, const uint64_t *up, const uint64_t *down);
 
 /* tile_update_rows for thread tid of a team of nth that meets around it, with the
  * work shared more evenly in a team of 2: thread 0 also updates the layers too small
@@ -212,8 +214,6 @@ void tile_update_rows_team(tile *const *tiles, const float *const *errors, int n
 /* Scratch a team needs (the hand-over); called by one thread while the others wait.
  * Without memory for it a team updates as tile_update_rows does. */
 void tile_team_prepare(tile *t);
-void tile_count_update(tile *const *tiles, int n_tiles);
-void tile_count_pulses(tile *const *tiles, int n_tiles, const uint64_t *up, const uint64_t *down);
 
 /* Draw the stochastic-rounding uniforms of this example's active rows (those of the
  * last forward read) that thread tid of a team of nth counts in the update

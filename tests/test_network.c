@@ -85,6 +85,16 @@ static int synthetic_example(uint64_t seed, uint64_t k, int n_in, float *x)
     return (int)(rng_uniform(seed + 1, k) * 10);
 }
 
+/* A dataset of n synthetic examples of stream `seed` (synthetic_example), labels into
+ * y[0..n); its features are allocated here, the caller's to free. */
+static mt_dataset synthetic_dataset(uint64_t seed, long n, int n_in, uint8_t *y)
+{
+    float *x = malloc(sizeof(float) * (size_t)n_in * (size_t)n);
+    for (long k = 0; k < n; k++) y[k] = (uint8_t)synthetic_example(seed, (uint64_t)k, n_in, x + (size_t)k * n_in);
+    mt_dataset d = {n, n_in, 10, x, y, "synthetic"};
+    return d;
+}
+
 /* Every layer's weights of net, one after another, into out; returns how many. */
 static size_t network_weights(mt_network *net, float *out)
 {
@@ -152,14 +162,10 @@ TEST(training_a_run_equals_training_example_by_example)
     mt_params_default(&p);
     strcpy(p.net.hidden, "700,400");
     p.transfer.interval = 150;
-    float *x = malloc(sizeof(float) * N_IN * N);
     uint8_t y[N];
     long order[N];
-    for (int k = 0; k < N; k++) {
-        y[k] = (uint8_t)synthetic_example(1, (uint64_t)k, N_IN, x + (size_t)k * N_IN); /* train_synthetic's */
-        order[k] = (k * 7) % N; /* a permutation: 7 and 300 are coprime */
-    }
-    mt_dataset d = {N, N_IN, 10, x, y, "synthetic"};
+    mt_dataset d = synthetic_dataset(1, N, N_IN, y); /* train_synthetic's examples */
+    for (int k = 0; k < N; k++) order[k] = (k * 7) % N; /* a permutation: 7 and 300 are coprime */
     const uint64_t first = 1000; /* examples 1000 .. 1299: transfers after 1049, 1199 */
     const size_t cap = 1101 * 700 + 701 * 400 + 401 * 10;
     float *a = malloc(cap * sizeof(float)), *b = malloc(cap * sizeof(float));
@@ -172,8 +178,8 @@ TEST(training_a_run_equals_training_example_by_example)
         long right_one = 0;
         for (long k = 0; k < N; k++) {
             int correct = 0;
-            CHECK_INT(mt_network_train_example(one, x + (size_t)order[k] * N_IN, y[order[k]], 0.1, first + (uint64_t)k,
-                                               &correct, &err),
+            CHECK_INT(mt_network_train_example(one, d.x + (size_t)order[k] * N_IN, y[order[k]], 0.1,
+                                               first + (uint64_t)k, &correct, &err),
                       MT_OK);
             right_one += correct;
         }
@@ -205,7 +211,7 @@ TEST(training_a_run_equals_training_example_by_example)
     }
     free(a);
     free(b);
-    free(x);
+    free(d.x);
 }
 
 /* Predictions of a run of examples by one call on 2 threads (one team) against
@@ -217,13 +223,11 @@ TEST(evaluating_a_run_equals_predicting_example_by_example)
     mt_params p;
     mt_params_default(&p);
     strcpy(p.net.hidden, "700,400");
-    float *x = malloc(sizeof(float) * N_IN * N);
     uint8_t y[N];
-    for (int k = 0; k < N; k++) y[k] = (uint8_t)synthetic_example(3, (uint64_t)k, N_IN, x + (size_t)k * N_IN);
+    mt_dataset d = synthetic_dataset(3, N, N_IN, y);
     /* read noise large enough that an analogue network's predictions depend on each
      * example's noise key */
     p.periph.out_noise = 2.0;
-    mt_dataset d = {N, N_IN, 10, x, y, "synthetic"};
     for (int kind = MT_CELL_FLOAT; kind <= MT_CELL_2PCM3T1C; kind++) {
         mt_error err;
         mt_network *one = make_net(&p, (mt_cell_kind)kind, N_IN, 10);
@@ -238,7 +242,7 @@ TEST(evaluating_a_run_equals_predicting_example_by_example)
         int expect[2 * N], got[2 * N];
         long right_one = 0, right_run = -1;
         for (int k = 0; k < 2 * N; k++) { /* rows k mod N: the second pass, other noise keys */
-            expect[k] = mt_network_predict(one, x + (size_t)(k % N) * N_IN, first_key + (uint64_t)k);
+            expect[k] = mt_network_predict(one, d.x + (size_t)(k % N) * N_IN, first_key + (uint64_t)k);
             right_one += expect[k] == y[k % N];
         }
 #ifdef _OPENMP
@@ -265,7 +269,7 @@ TEST(evaluating_a_run_equals_predicting_example_by_example)
         mt_network_free(one);
         mt_network_free(run);
     }
-    free(x);
+    free(d.x);
 }
 
 /* train.layer_split = always (a team of 2 threads through every run), never (one
@@ -277,10 +281,8 @@ TEST(every_way_of_sharing_a_run_between_threads_gives_the_same_results)
 {
     enum { N_IN = 300, N = 2600, WAYS = 3 };
     const mt_layer_split ways[WAYS] = {MT_SPLIT_ALWAYS, MT_SPLIT_NEVER, MT_SPLIT_AUTO};
-    float *x = malloc(sizeof(float) * N_IN * N);
     uint8_t y[N];
-    for (int k = 0; k < N; k++) y[k] = (uint8_t)synthetic_example(5, (uint64_t)k, N_IN, x + (size_t)k * N_IN);
-    mt_dataset d = {N, N_IN, 10, x, y, "synthetic"};
+    mt_dataset d = synthetic_dataset(5, N, N_IN, y);
     /* 301 x 250 synapses: a team splits the first layer of every cell kind (tile.c) */
     const size_t cap = 301 * 250 + 251 * 10;
     float *w[WAYS];
@@ -323,7 +325,7 @@ TEST(every_way_of_sharing_a_run_between_threads_gives_the_same_results)
             }
         }
     for (int v = 0; v < WAYS; v++) free(w[v]);
-    free(x);
+    free(d.x);
 }
 
 /* In a team of 2 thread 1 counts the pulses of one of thread 0's chunks and hands the
@@ -333,10 +335,8 @@ TEST(every_way_of_sharing_a_run_between_threads_gives_the_same_results)
 TEST(a_team_update_with_an_overflowing_hand_over_equals_one_thread)
 {
     enum { N_IN = 1100, N = 12, WAYS = 2 };
-    float *x = malloc(sizeof(float) * N_IN * N);
     uint8_t y[N];
-    for (int k = 0; k < N; k++) y[k] = (uint8_t)synthetic_example(7, (uint64_t)k, N_IN, x + (size_t)k * N_IN);
-    mt_dataset d = {N, N_IN, 10, x, y, "synthetic"};
+    mt_dataset d = synthetic_dataset(7, N, N_IN, y);
     const size_t cap = 1101 * 700 + 701 * 10;
     float *w[WAYS];
     for (int v = 0; v < WAYS; v++) w[v] = malloc(cap * sizeof(float));
@@ -370,7 +370,7 @@ TEST(a_team_update_with_an_overflowing_hand_over_equals_one_thread)
         CHECK_MSG(memcmp(&c[1], &c[0], sizeof c[0]) == 0, "cell kind %d: counters differ", kind);
     }
     for (int v = 0; v < WAYS; v++) free(w[v]);
-    free(x);
+    free(d.x);
 }
 
 TEST(a_run_rejects_a_dataset_or_order_that_does_not_fit)

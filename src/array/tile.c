@@ -681,7 +681,8 @@ static void update_chunks(tile *t, const float *e, float lr, int first, int step
     if (first >= ROW_CHUNKS) return;
     e = update_errors(t, e, first);
     for (int c = first; c < ROW_CHUNKS; c += step)
-        if (c != skip) update_listed_rows(t, chunk_list(t, c), t->chunk_active[c * CHUNK_COUNT_STRIDE], e, lr, up, down);
+        if (c != skip)
+            update_listed_rows(t, chunk_list(t, c), t->chunk_active[c * CHUNK_COUNT_STRIDE], e, lr, up, down);
 }
 
 void tile_update_rows(tile *const *tiles, const float *const *errors, int n_tiles, float lr,
@@ -730,8 +731,9 @@ void tile_update_rows_team(tile *const *tiles, const float *const *errors, int n
             tile *t = tiles[k];
             if (!hands_over(t)) continue;
             const float polarity = t->kind == MT_CELL_2PCM3T1C ? (float)t->polarity : 1.0f;
-            firing_collect_handoff(t, chunk_list(t, HANDOFF_CHUNK), t->chunk_active[HANDOFF_CHUNK * CHUNK_COUNT_STRIDE],
-                                   lr, polarity, update_errors(t, errors[k], 1), t->handoff);
+            firing_collect_handoff(t, chunk_list(t, HANDOFF_CHUNK),
+                                   t->chunk_active[HANDOFF_CHUNK * CHUNK_COUNT_STRIDE], lr, polarity,
+                                   update_errors(t, errors[k], 1), t->handoff);
             atomic_store_explicit(&t->handoff_ready, 1, memory_order_release);
         }
         for (int k = 0; k < n_tiles; k++)

@@ -639,6 +639,65 @@ TEST(every_synapse_gets_the_pulse_count_of_its_own_uniform)
         }
 }
 
+/* Errors too small to fire any synapse are zeroed before the rounding (tile.c,
+ * update_errors: subnormal arithmetic is slow) without changing a single count: errors
+ * from subnormal to a few pulses' worth, in particular just above and below the bound
+ * (|a e| = 2^-18 at the largest row factor a), over 20 updates of a wide and a narrow
+ * tile of both analogue cells, every synapse's pulses against its own uniform.  Requests
+ * of 2^-16.5 .. 2^-15 pulse fire only for the largest uniforms: that some do shows
+ * the test would see a bound set too high. */
+TEST(errors_too_small_to_fire_are_dropped_without_changing_a_count)
+{
+    mt_params p;
+    mt_params_default(&p);
+    p.train.pulse_stats = 1;
+    const int shapes[2][2] = {{401, 250}, {251, 10}};
+    const float scale[8] = {0x1p-149f * 3, 0x1p-130f, 0x1p-19f, 0x1p-18f, 0x1.6ap-17f, 0x1.6ap-16f, 0x1p-15f, 0.7f} /* 2^-16.5, 2^-15.5 ~ 0x1.6ap-17, -16 */;
+    for (int kind = MT_CELL_2PCM; kind <= MT_CELL_2PCM3T1C; kind++)
+        for (int q = 0; q < 2; q++) {
+            const int rows = shapes[q][0], cols = shapes[q][1];
+            tile *t = make_tile(&p, (mt_cell_kind)kind, rows, cols);
+            float *x = malloc((size_t)rows * sizeof *x), *y = malloc((size_t)cols * sizeof *y);
+            float *e = malloc((size_t)cols * sizeof *e);
+            int32_t *want = calloc((size_t)rows * cols, sizeof *want), *n = malloc((size_t)cols * sizeof *n);
+            for (int i = 0; i < rows - 1; i++) x[i] = i % 5 == 1 ? 0.0f : (i % 3 ? 1.0f : 0.5f);
+            const float cap = (float)p.cell.max_pulses_per_update, lr = 0.25f;
+            /* the largest row factor: x at the DAC's full scale (1), |a| = lr / quantum */
+            const float a_max = lr / t->quantum;
+            long small_fired = 0;
+            for (int k = 1; k <= 20; k++) {
+                for (int j = 0; j < cols; j++) {
+                    const float sign = rng_uniform(13, (uint64_t)(k * cols + j)) < 0.5 ? -1.0f : 1.0f;
+                    e[j] = sign * scale[(j + k) % 8] / a_max;
+                }
+                tile_set_time(t, (uint64_t)k, k * 1e-5);
+                tile_forward(t, x, y, 0);
+                tile_update(t, e, lr);
+                for (int i = 0; i < rows; i++) {
+                    if (i < rows - 1 && x[i] == 0.0f) continue;
+                    const float a = lr * (i == rows - 1 ? 1.0f : t->x_in[i]) * (float)t->polarity / t->quantum;
+                    rounding_pulse_counts(a, e, i, 0, cols, cols, t->key_rounding, cap, n);
+                    for (int j = 0; j < cols; j++) {
+                        want[(size_t)i * cols + j] += n[j];
+                        if ((j + k) % 8 >= 4 && (j + k) % 8 <= 6) small_fired += n[j];
+                    }
+                }
+            }
+            int wrong = 0;
+            for (size_t s = 0; s < (size_t)rows * cols; s++)
+                if (t->pulse_total[s] != want[s] && wrong++ < 3)
+                    CHECK_MSG(0, "cell kind %d, %dx%d, synapse %zu: %d pulses, its uniforms give %d", kind, rows, cols,
+                              s, t->pulse_total[s], want[s]);
+            if (q == 0) CHECK_MSG(small_fired > 0, "cell kind %d: no request below 2^-15 pulse fired", kind);
+            free(x);
+            free(y);
+            free(e);
+            free(want);
+            free(n);
+            tile_free(t);
+        }
+}
+
 /* Rounding uniforms drawn ahead by an idle thread (all of them, or only the first
  * rows) give the update exactly the pulses it would have drawn itself, in both analogue
  * cells (2pcm fires PCM SET pulses, 2pcm3t1c capacitor pulses). */

@@ -5,7 +5,6 @@
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
-#include <threads.h>
 #ifdef _OPENMP
 #include <omp.h>
 #endif
@@ -18,6 +17,7 @@
 #include "array/rounding.h"
 #include "util/error.h"
 #include "util/rng.h"
+#include "util/team_barrier.h"
 
 /* Work is split between threads only where each gets well over a parallel region's
  * cost (~0.4 µs of fork/join on this 2-vCPU VM, more with data to share): reads and
@@ -335,12 +335,13 @@ static int read_outputs(tile *t, float *sums, int n, float scale, float *scratch
             saturated |= fabsf(v) > bound;
             out[i] = v;
         }
-        const float inv_bound = periphery_exact_reciprocal(bound), inv_gain = periphery_exact_reciprocal(gain);
-        if (inv_bound != 0.0f && inv_gain != 0.0f) /* the default: divisions by powers of two */
+        /* / gain as a product by 2^k: exact, k <= periph.bound_iterations <= 20 */
+        const float inv_bound = periphery_exact_reciprocal(bound), inv_gain = ldexpf(1.0f, k);
+        if (inv_bound != 0.0f) /* the default: a division by a power of two */
             for (int i = 0; i < n; i++)
                 out[i] = periphery_quantize_pow2(out[i], bound, inv_bound, bits) * scale * inv_gain;
         else
-            for (int i = 0; i < n; i++) out[i] = periphery_quantize(out[i], bound, bits) * scale / gain;
+            for (int i = 0; i < n; i++) out[i] = periphery_quantize(out[i], bound, bits) * scale * inv_gain;
         if (!saturated || k + 1 >= tries) {
             if (saturated) t->counters.saturations++;
             break;
@@ -716,17 +717,21 @@ void tile_update_rows(tile *const *tiles, const float *const *errors, int n_tile
 /* Thread 0's chunk that thread 1 of a 2-thread team collects: its last. */
 #define HANDOFF_CHUNK (ROW_CHUNKS - 2)
 
-/* Whether a 2-thread team hands one of t's chunks over (an analogue tile that splits,
- * with the scratch for it). */
+/* Whether a 2-thread team may hand one of t's chunks over: an analogue tile that splits. */
+static int may_hand_over(const tile *t)
+{
+    return t->kind != MT_CELL_FLOAT && worth_parallel(t, (long)t->rows * t->cols);
+}
+
+/* ... and does: with the scratch for it. */
 static int hands_over(const tile *t)
 {
-    return t->handoff && t->kind != MT_CELL_FLOAT && worth_parallel(t, (long)t->rows * t->cols);
+    return t->handoff && may_hand_over(t);
 }
 
 void tile_team_prepare(tile *t)
 {
-    if (!t->handoff && t->kind != MT_CELL_FLOAT && worth_parallel(t, (long)t->rows * t->cols))
-        t->handoff = malloc(sizeof *t->handoff);
+    if (!t->handoff && may_hand_over(t)) t->handoff = malloc(sizeof *t->handoff);
 }
 
 void tile_update_rows_team(tile *const *tiles, const float *const *errors, int n_tiles, float lr, int tid,
@@ -762,15 +767,8 @@ void tile_update_rows_team(tile *const *tiles, const float *const *errors, int n
     for (int k = 0; k < n_tiles; k++) {
         tile *t = tiles[k];
         if (!hands_over(t)) continue;
-        for (int checks = 0; !atomic_load_explicit(&t->handoff_ready, memory_order_acquire); checks++) {
-            if (checks < spins) {
-#if defined(__x86_64__) || defined(__i386__)
-                __builtin_ia32_pause();
-#endif
-            } else {
-                thrd_yield(); /* as team_barrier: thread 1 may need this core */
-            }
-        }
+        for (int checks = 0; !atomic_load_explicit(&t->handoff_ready, memory_order_acquire); checks += checks < spins)
+            team_wait_step(checks, spins);
         /* reset for the next update: thread 1 collects its hand-over only after the
          * team's next meeting, which this thread reaches after this update */
         atomic_store_explicit(&t->handoff_ready, 0, memory_order_relaxed);

@@ -25,6 +25,20 @@
  * training step. */
 #define TEAM_BARRIER_SPINS 256
 
+/* What a thread waiting for another of its team does between two checks, having made
+ * `checks` so far: a pause while it spins (fewer than `spins` checks), then it yields
+ * its core at every check.  (Callers stop counting at `spins`: a wait may be long.) */
+static inline void team_wait_step(int checks, int spins)
+{
+    if (checks < spins) {
+#if defined(__x86_64__) || defined(__i386__)
+        __builtin_ia32_pause(); /* tells the core this is a spin loop */
+#endif
+    } else {
+        thrd_yield();
+    }
+}
+
 typedef struct team_barrier {
     _Alignas(64) atomic_int arrived; /* threads at the current meeting so far */
     atomic_uint generation;          /* meetings completed (mod 2^32): a waiting thread watches it */
@@ -50,16 +64,9 @@ static inline int team_barrier_wait_or_lead(team_barrier *b, int n)
     /* read before arriving: it cannot change until this thread has arrived */
     const unsigned generation = atomic_load_explicit(&b->generation, memory_order_relaxed);
     if (atomic_fetch_add_explicit(&b->arrived, 1, memory_order_acq_rel) == n - 1) return 1;
-    for (int spins = 0; atomic_load_explicit(&b->generation, memory_order_acquire) == generation;) {
-        if (spins < b->spins) {
-            spins++;
-#if defined(__x86_64__) || defined(__i386__)
-            __builtin_ia32_pause(); /* tells the core this is a spin loop */
-#endif
-        } else {
-            thrd_yield();
-        }
-    }
+    for (int checks = 0; atomic_load_explicit(&b->generation, memory_order_acquire) == generation;
+         checks += checks < b->spins)
+        team_wait_step(checks, b->spins);
     return 0;
 }
 

@@ -423,6 +423,76 @@ TEST(transfer_preserves_the_weight_when_devices_are_ideal)
     tile_free(t);
 }
 
+/* The write-back of one synapse as the device equations state it, one iteration at a
+ * time (the reference for the lane-by-lane write-back). */
+static float write_back_one(const tile *t, size_t s, float needed, uint64_t key, uint64_t *pulses,
+                            uint64_t *reads)
+{
+    const cap3t1c_model *m = &t->cap;
+    const float g0 = cap3t1c_conductance(m, m->v_init, t->cap_vt[s]);
+    float v = m->v_init, g = g0, step_up = m->dg_up_uS, step_down = m->dg_down_uS;
+    for (int it = 0; it < t->params.transfer.writeback_iterations; it++) {
+        const float missing = needed - (g - g0);
+        const int up = missing > 0.0f;
+        const float n_real = fabsf(missing) / (up ? step_up : step_down);
+        const int n = n_real > 1e6f ? 1000000 : (int)(n_real + 0.5f);
+        if (n == 0) break;
+        const float noise = m->pulse_noise_rel > 0.0f
+                                ? (float)rng_normal(key, (s << 20) + TRANSFER_DRAW_WRITEBACK + (unsigned)it)
+                                : 0.0f;
+        v = cap3t1c_pulse(m, v, up ? t->cap_dv_up[s] : -t->cap_dv_down[s], n, noise);
+        const float g_new = cap3t1c_conductance(m, v, t->cap_vt[s]);
+        const float seen = fabsf(g_new - g) / (float)n;
+        if (seen > 0.0f) *(up ? &step_up : &step_down) = seen;
+        g = g_new;
+        *pulses += (uint64_t)n;
+        *reads += 1;
+    }
+    return v;
+}
+
+TEST(transfer_write_back_lane_by_lane_equals_one_synapse_at_a_time)
+{
+    /* every device non-ideality on (mismatch, pulse noise, soft bounds), then constant
+     * steps; requests from none to past the rails and past the 10^6-pulse cap, in a
+     * full block and a partial one */
+    for (int variant = 0; variant < 3; variant++) {
+        mt_params p;
+        mt_params_default(&p);
+        if (variant == 1) p.cap.step_slope_per_V = 0.0;
+        if (variant == 2) p.transfer.writeback_iterations = 9;
+        const int rows = 5, cols = 27; /* 135 synapses: 8 blocks of 16, then 7 */
+        tile *t = make_tile(&p, MT_CELL_2PCM3T1C, rows, cols);
+        const uint64_t key = rng_key(5, 0, RNG_TEST, (uint64_t)variant);
+        uint64_t want_pulses = 0, want_reads = 0;
+        mt_counters got = {0};
+        for (size_t s0 = 0; s0 < (size_t)(rows * cols); s0 += CAP_WRITE_BACK_LANES) {
+            const int len = rows * cols - (int)s0 < CAP_WRITE_BACK_LANES ? rows * cols - (int)s0
+                                                                          : CAP_WRITE_BACK_LANES;
+            float needed[CAP_WRITE_BACK_LANES], g0[CAP_WRITE_BACK_LANES], v[CAP_WRITE_BACK_LANES];
+            for (int l = 0; l < CAP_WRITE_BACK_LANES; l++) {
+                const size_t s = s0 + (size_t)(l < len ? l : 0);
+                const int kind = (int)((s0 + (size_t)l) % 6);
+                const float u = (float)rng_uniform(key, s0 + (size_t)l) - 0.5f;
+                /* µS: 0, under half a pulse, a few pulses, a typical residual, past the rails, 10^6+ pulses */
+                const float scale[6] = {0.0f, 0.02f, 0.2f, 2.0f, 40.0f, 1e6f};
+                needed[l] = kind == 0 ? 0.0f : 2.0f * u * scale[kind];
+                g0[l] = cap3t1c_conductance(&t->cap, t->cap.v_init, t->cap_vt[s]);
+            }
+            cell_pcm2cap_write_back(t, s0, len, needed, g0, key, v, &got);
+            for (int l = 0; l < len; l++) {
+                const float want = write_back_one(t, s0 + (size_t)l, needed[l], key, &want_pulses, &want_reads);
+                CHECK_MSG(memcmp(&want, &v[l], sizeof want) == 0, "variant %d synapse %zu: V_C %.9g, expected %.9g",
+                          variant, s0 + (size_t)l, v[l], want);
+            }
+        }
+        CHECK(want_reads > (uint64_t)(rows * cols)); /* most synapses took more than one iteration */
+        CHECK_INT(got.writeback_pulses, want_pulses);
+        CHECK_INT(got.writeback_reads, want_reads);
+        tile_free(t);
+    }
+}
+
 TEST(transfer_resets_both_devices_for_small_positive_targets)
 {
     /* W_transfer = W - p'(offset + bracket) in (0, offset) * p': g carries the weight. */

@@ -318,6 +318,19 @@ row_pulses cell_pcm2cap_update_rows(tile *t, const int *rows, int n_rows, float 
 row_pulses cell_pcm2cap_apply_list(tile *t, const int32_t *at, const int32_t *n, const float *ae, int len);
 void cell_pcm2cap_transfer_shared(tile *t); /* as tile_transfer_shared */
 void cell_pcm2cap_read_row(tile *t, int row, float *w);
+/* A transfer's write-back into the re-initialised capacitors of synapses s0 .. s0 +
+ * len - 1 (len <= CAP_WRITE_BACK_LANES): synapse s0 + l aims to change g by needed[l]
+ * µS from g0[l], g at v_init; the capacitor's voltage after it goes to v_out[l], its
+ * pulses and reads into c.  needed, g0 and v_out hold CAP_WRITE_BACK_LANES values
+ * (those past len are ignored and unspecified).  Random draws: stream key at (s << 20)
+ * + TRANSFER_DRAW_WRITEBACK + iteration. */
+#define CAP_WRITE_BACK_LANES 16
+/* Random draws of a transfer beyond those of pcm_pair_program (indices of synapse s
+ * are [s << 20, (s + 1) << 20); programming uses up to (1 << 19) + budget). */
+#define TRANSFER_DRAW_PRE_READ ((1u << 19) + (1u << 18)) /* two draws: the pre-transfer read */
+#define TRANSFER_DRAW_WRITEBACK (TRANSFER_DRAW_PRE_READ + 2u) /* one per write-back iteration */
+void cell_pcm2cap_write_back(const tile *t, size_t s0, int len, const float *needed, const float *g0,
+                             uint64_t key, float *v_out, mt_counters *c);
 
 /* Draw the PCM devices of a tile (shared by both PCM cells). */
 int pcm_pair_array_create(tile *t);

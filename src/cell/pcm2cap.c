@@ -311,17 +311,33 @@ row_pulses cell_pcm2cap_update_rows(tile *t, const int *rows, int n_rows, float 
 
 /* ------------------------------------------------------------------ transfer */
 
-/* Random draws of a transfer beyond those of pcm_pair_program (indices of synapse s
- * are [s << 20, (s + 1) << 20); programming uses up to (1 << 19) + budget). */
-#define DRAW_PRE_READ ((1u << 19) + (1u << 18))   /* two draws: the pre-transfer read */
-#define DRAW_WRITEBACK (DRAW_PRE_READ + 2u)        /* one per write-back iteration */
 
-/* Commit weight W_uS into synapse s: program the pair closed-loop, re-initialise the
- * capacitor and write the residual back.  p_new is the polarity after.  pre_read is
- * the read of G+ - G- that W_uS came from (NULL when programming from scratch). */
-static void commit_synapse(tile *t, size_t s, int j, float W_uS, float p_new,
-                           const float *pre_read, uint64_t key, mt_counters *c)
+/* Synapses committed together: the pair's programming is branchy and scalar, one
+ * synapse at a time, but the write-back (~3 iterations per synapse, each a chain of
+ * divisions, a square root and a pulse train's repeated squaring) runs lane by lane
+ * over the block, so the core overlaps the lanes' latencies instead of waiting out
+ * each synapse's chain behind its mispredicted exits (transfer x1.5, docs/performance.md). */
+#define COMMIT_LANES CAP_WRITE_BACK_LANES
+
+/* What programming a block's pairs leaves for the write-back and the final store
+ * (lane l is synapse s0 + l; lanes len .. COMMIT_LANES - 1 are idle). */
+typedef struct commit_block {
+    size_t s0;
+    int len;
+    float needed[COMMIT_LANES];    /* µS: the change of g the write-back aims for */
+    float g0[COMMIT_LANES];        /* µS: g at v_init */
+    float g_shared0[COMMIT_LANES]; /* µS: the column's reference cell at v_init */
+    float v[COMMIT_LANES];         /* V: the capacitor after the write-back */
+} commit_block;
+
+/* Program weight W_uS into the pair of synapse s, lane l of block b (column j),
+ * closed-loop, and leave the capacitor's write-back request in the block.  p_new is
+ * the polarity after.  pre_read is the read of G+ - G- that W_uS came from (NULL
+ * when programming from scratch). */
+static void commit_pair(tile *t, commit_block *b, int l, int j, float W_uS, float p_new,
+                        const float *pre_read, uint64_t key, mt_counters *c)
 {
+    const size_t s = b->s0 + (size_t)l;
     const cap3t1c_model *m = &t->cap;
     const mt_transfer_params *tp = &t->params.transfer;
     const float F = (float)t->params.cell.significance_F;
@@ -349,39 +365,138 @@ static void commit_synapse(tile *t, size_t s, int j, float W_uS, float p_new,
     c->pcm_resets += (uint64_t)r.resets;
     c->verify_reads += (uint64_t)r.reads;
     c->program_failures += (uint64_t)!r.success;
-    c->cap_reinits++;
 
-    float v = m->v_init;
-    if (tp->writeback) {
-        /* What the controller believes is still missing, as a change of g.  It writes
-         * it with pulses sized by the nominal step, reads g back, and sizes the next
-         * correction by the step this device actually showed (a secant closed loop:
-         * the device's own step differs from nominal by mismatch and by g's slope). */
-        const float needed = p_new * (W_uS - F * r.read_diff_uS - p_new * bracket);
-        float step_up = m->dg_up_uS, step_down = m->dg_down_uS; /* µS per pulse */
-        float g = g0;
-        for (int it = 0; it < tp->writeback_iterations; it++) {
-            const float missing = needed - (g - g0);
-            const int up = missing > 0.0f;
-            const float n_real = fabsf(missing) / (up ? step_up : step_down);
-            const int n = n_real > 1e6f ? 1000000 : (int)(n_real + 0.5f);
-            if (n == 0) break;
-            const float noise = m->pulse_noise_rel > 0.0f
-                                    ? (float)rng_normal(key, (s << 20) + DRAW_WRITEBACK + (unsigned)it)
-                                    : 0.0f;
-            v = cap3t1c_pulse(m, v, up ? t->cap_dv_up[s] : -t->cap_dv_down[s], n, noise);
-            const float g_new = cap3t1c_conductance(m, v, t->cap_vt[s]);
-            const float seen = fabsf(g_new - g) / (float)n;
-            if (seen > 0.0f) *(up ? &step_up : &step_down) = seen;
-            g = g_new;
-            c->writeback_pulses += (uint64_t)n;
-            c->writeback_reads++;
+    /* What the controller believes is still missing after programming, as a change
+     * of g */
+    b->needed[l] = p_new * (W_uS - F * r.read_diff_uS - p_new * bracket);
+    b->g0[l] = g0;
+    b->g_shared0[l] = g_shared0;
+}
+
+/* Each synapse's residual written back into its capacitor, re-initialised at v_init:
+ * the controller writes it with pulses sized by the nominal step, reads g back, and
+ * sizes the next correction by the step this device actually showed (a secant closed
+ * loop: the device's own step differs from nominal by mismatch and by g's slope).
+ * Lane by lane, the operations of cap3t1c_pulse and cap3t1c_conductance in their
+ * order, so bit for bit what one synapse at a time would give (tests/test_tile.c); a
+ * lane stops at its first iteration that asks for no pulse. */
+void cell_pcm2cap_write_back(const tile *t, size_t s0, int len, const float *needed, const float *g0,
+                             uint64_t key, float *v_out, mt_counters *c)
+{
+    enum { L = COMMIT_LANES };
+    const cap3t1c_model *m = &t->cap;
+    const float v_init = m->v_init, v_min = m->v_min, v_max = m->v_max, k = m->k, lambda = m->lambda;
+    const float sigma = m->pulse_noise_rel;
+    float v[L], g[L], step_up[L], step_down[L], noise[L], pulsed[L], dv[L], vt[L], dv_up[L], dv_down[L];
+    int n[L], up[L], live[L];
+    for (int l = 0; l < L; l++) {
+        const size_t s = s0 + (size_t)(l < len ? l : 0); /* idle lanes: a copy of the first */
+        vt[l] = t->cap_vt[s];
+        dv_up[l] = t->cap_dv_up[s];
+        dv_down[l] = t->cap_dv_down[s];
+        v[l] = v_init;
+        g[l] = g0[l];
+        step_up[l] = m->dg_up_uS; /* µS per pulse */
+        step_down[l] = m->dg_down_uS;
+        live[l] = l < len;
+    }
+    uint64_t pulses = 0, reads = 0;
+    for (int it = 0; it < t->params.transfer.writeback_iterations; it++) {
+        int any = 0;
+        unsigned most = 0;
+        #pragma omp simd reduction(| : any, most)
+        for (int l = 0; l < L; l++) {
+            const float missing = needed[l] - (g[l] - g0[l]);
+            up[l] = missing > 0.0f;
+            const float n_real = fabsf(missing) / (up[l] ? step_up[l] : step_down[l]);
+            const int nl = n_real > 1e6f ? 1000000 : (int)(n_real + 0.5f);
+            live[l] = live[l] && nl != 0;
+            n[l] = live[l] ? nl : 1; /* an idle lane computes with 1 pulse, then is ignored */
+            any |= live[l];
+            most |= live[l] ? (unsigned)nl : 0u;
+        }
+        if (!any) break;
+        for (int l = 0; l < L; l++) /* scalar: the ziggurat's rare rejections loop */
+            noise[l] = sigma > 0.0f && live[l] ? (float)rng_normal(key, ((s0 + (size_t)l) << 20) +
+                                                                         TRANSFER_DRAW_WRITEBACK + (unsigned)it)
+                                               : 0.0f;
+        /* cap3t1c_pulse, lane by lane */
+        #pragma omp simd
+        for (int l = 0; l < L; l++) dv[l] = up[l] ? dv_up[l] : -dv_down[l];
+        if (lambda == 0.0f) {
+            #pragma omp simd
+            for (int l = 0; l < L; l++) pulsed[l] = dv[l] * (float)n[l];
+        } else {
+            float keep[L], factor[L];
+            #pragma omp simd
+            for (int l = 0; l < L; l++) {
+                keep[l] = 1.0f;
+                factor[l] = 1.0f - fabsf(dv[l]) * lambda;
+            }
+            /* the repeated squaring over the bits of the longest train (a factor of 1
+             * for a shorter train's missing bits is exact) */
+            for (unsigned bit = 0; most >> bit; bit++)
+                #pragma omp simd
+                for (int l = 0; l < L; l++) {
+                    keep[l] *= ((unsigned)n[l] >> bit) & 1u ? factor[l] : 1.0f;
+                    factor[l] *= factor[l];
+                }
+            #pragma omp simd
+            for (int l = 0; l < L; l++) {
+                const float target = v_init + (dv[l] > 0.0f ? 1.0f : -1.0f) / lambda;
+                pulsed[l] = (target - v[l]) * (1.0f - keep[l]);
+            }
+        }
+        #pragma omp simd reduction(+ : pulses, reads)
+        for (int l = 0; l < L; l++) {
+            const float step = pulsed[l] * (1.0f + sigma * noise[l] / sqrtf((float)n[l]));
+            const float out = v[l] + step;
+            const float v_new = out > v_max ? v_max : (out < v_min ? v_min : out);
+            const float d = v_new - vt[l];
+            const float g_new = d > 0.0f ? k * d * d : 0.0f;
+            const float seen = fabsf(g_new - g[l]) / (float)n[l];
+            if (live[l] && seen > 0.0f) {
+                if (up[l]) step_up[l] = seen;
+                else step_down[l] = seen;
+            }
+            v[l] = live[l] ? v_new : v[l];
+            g[l] = live[l] ? g_new : g[l];
+            pulses += live[l] ? (uint64_t)n[l] : 0u;
+            reads += (uint64_t)live[l];
         }
     }
-    t->cap_z[s] = v - m->v_leak; /* the frame restarts at decay = 1 */
-    const float g = cap3t1c_conductance(m, v, t->cap_vt[s]);
-    t->w[s] = (F * (t->g_plus[s] - t->g_minus[s]) + p_new * (g - g_shared0)) /
-              (float)t->params.cell.uS_per_weight;
+    for (int l = 0; l < L; l++) v_out[l] = v[l];
+    c->writeback_pulses += pulses;
+    c->writeback_reads += reads;
+}
+
+/* Commit the block's synapses, their pairs programmed (commit_pair): the capacitors'
+ * write-back, then the cells' state and cached weights.  p_new: the polarity after. */
+static void commit_block_finish(tile *t, commit_block *b, float p_new, uint64_t key, mt_counters *c)
+{
+    const cap3t1c_model *m = &t->cap;
+    const float F = (float)t->params.cell.significance_F;
+    if (t->params.transfer.writeback) cell_pcm2cap_write_back(t, b->s0, b->len, b->needed, b->g0, key, b->v, c);
+    else
+        for (int l = 0; l < COMMIT_LANES; l++) b->v[l] = m->v_init;
+    c->cap_reinits += (uint64_t)b->len;
+    for (int l = 0; l < b->len; l++) {
+        const size_t s = b->s0 + (size_t)l;
+        const float v = b->v[l];
+        t->cap_z[s] = v - m->v_leak; /* the frame restarts at decay = 1 */
+        const float g = cap3t1c_conductance(m, v, t->cap_vt[s]);
+        t->w[s] = (F * (t->g_plus[s] - t->g_minus[s]) + p_new * (g - b->g_shared0[l])) /
+                  (float)t->params.cell.uS_per_weight;
+    }
+}
+
+/* Block `k` of a tile of n synapses, its lanes' requests cleared (idle lanes ask for
+ * nothing). */
+static void commit_block_start(commit_block *b, size_t k, size_t n)
+{
+    b->s0 = k * COMMIT_LANES;
+    b->len = n - b->s0 < COMMIT_LANES ? (int)(n - b->s0) : COMMIT_LANES;
+    for (int l = 0; l < COMMIT_LANES; l++) b->needed[l] = b->g0[l] = b->g_shared0[l] = 0.0f;
 }
 
 static void add_counters(mt_counters *to, const mt_counters *c)
@@ -427,9 +542,16 @@ void cell_pcm2cap_program(tile *t, const float *w_target)
     {
         mt_counters c = {0};
         #pragma omp for schedule(static)
-        for (size_t s = 0; s < n; s++)
-            commit_synapse(t, s, (int)(s % (size_t)cols), w_target[s] * ws, (float)t->polarity,
-                           NULL, key, &c);
+        for (size_t k = 0; k < (n + COMMIT_LANES - 1) / COMMIT_LANES; k++) {
+            commit_block b;
+            commit_block_start(&b, k, n);
+            for (int l = 0; l < b.len; l++) {
+                const size_t s = b.s0 + (size_t)l;
+                commit_pair(t, &b, l, (int)(s % (size_t)cols), w_target[s] * ws, (float)t->polarity, NULL, key,
+                            &c);
+            }
+            commit_block_finish(t, &b, (float)t->polarity, key, &c);
+        }
         add_counters(&total, &c);
     }
     add_counters(&t->counters, &total);
@@ -446,15 +568,21 @@ void cell_pcm2cap_transfer_shared(tile *t)
     const float drift_log = drift_log_now(t);
     mt_counters c = {0};
     #pragma omp for schedule(static)
-    for (size_t s = 0; s < n; s++) {
-        const int j = (int)(s % (size_t)cols);
-        /* Read the whole cell: the PCM pair with read noise, the capacitors. */
-        const float g = cap3t1c_conductance(&t->cap, cap_voltage(t, s), t->cap_vt[s]);
-        float gp, gm;
-        pair_now(t, s, drift_log, &gp, &gm);
-        const float pair = pcm_pair_read(&t->pcm, gp, gm, key, ((s << 20) + DRAW_PRE_READ) >> 1);
-        const float W_uS = F * pair + p_old * (g - t->shared_g[j]);
-        commit_synapse(t, s, j, W_uS, p_new, &pair, key, &c);
+    for (size_t k = 0; k < (n + COMMIT_LANES - 1) / COMMIT_LANES; k++) {
+        commit_block b;
+        commit_block_start(&b, k, n);
+        for (int l = 0; l < b.len; l++) {
+            const size_t s = b.s0 + (size_t)l;
+            const int j = (int)(s % (size_t)cols);
+            /* Read the whole cell: the PCM pair with read noise, the capacitors. */
+            const float g = cap3t1c_conductance(&t->cap, cap_voltage(t, s), t->cap_vt[s]);
+            float gp, gm;
+            pair_now(t, s, drift_log, &gp, &gm);
+            const float pair = pcm_pair_read(&t->pcm, gp, gm, key, ((s << 20) + TRANSFER_DRAW_PRE_READ) >> 1);
+            const float W_uS = F * pair + p_old * (g - t->shared_g[j]);
+            commit_pair(t, &b, l, j, W_uS, p_new, &pair, key, &c);
+        }
+        commit_block_finish(t, &b, p_new, key, &c);
     }
     /* (every thread has read the polarity and the transfer count: the loop ends in a barrier) */
     add_counters(&t->counters, &c);

@@ -272,6 +272,49 @@ TEST(evaluating_a_run_equals_predicting_example_by_example)
     free(d.x);
 }
 
+/* A team's thread reads the next example while the other still updates this one, so
+ * where moving on rewrites the state — a 3T1C leak frame renormalised, every ~70
+ * examples with tau = 0.5 ms — the team meets first: a team run still equals the same
+ * examples one by one on 1 thread, bit for bit. */
+TEST(a_team_run_through_leak_frame_renormalisations_equals_example_by_example)
+{
+    enum { N_IN = 1100, N = 300 };
+    mt_params p;
+    mt_params_default(&p);
+    strcpy(p.net.hidden, "700,400");
+    p.transfer.interval = 150;
+    p.cap.tau_s = 5e-4; /* decay < 1/4 after ln 4 tau = 69 examples of 10 us */
+    p.train.layer_split = MT_SPLIT_ALWAYS;
+    uint8_t y[N];
+    mt_dataset d = synthetic_dataset(1, N, N_IN, y);
+    const size_t cap = 1101 * 700 + 701 * 400 + 401 * 10;
+    float *a = malloc(cap * sizeof(float)), *b = malloc(cap * sizeof(float));
+    mt_error err;
+#ifdef _OPENMP
+    omp_set_num_threads(1);
+#endif
+    mt_network *one = make_net(&p, MT_CELL_2PCM3T1C, N_IN, 10);
+    for (long k = 0; k < N; k++)
+        CHECK_INT(mt_network_train_example(one, d.x + (size_t)k * N_IN, y[k], 0.1, (uint64_t)k, NULL, &err), MT_OK);
+#ifdef _OPENMP
+    omp_set_num_threads(2);
+#endif
+    mt_network *run = make_net(&p, MT_CELL_2PCM3T1C, N_IN, 10);
+    long right = 0;
+    CHECK_INT(mt_network_train_examples(run, &d, NULL, 0, N, 0.1, 0, &right, &err), MT_OK);
+    CHECK_INT(network_weights(one, a), cap);
+    CHECK_INT(network_weights(run, b), cap);
+    CHECK_MSG(memcmp(a, b, cap * sizeof(float)) == 0, "a team run through renormalisations differs");
+    const mt_counters c_one = mt_network_counters(one), c_run = mt_network_counters(run);
+    CHECK(memcmp(&c_one, &c_run, sizeof c_one) == 0);
+    CHECK_INT(c_run.transfers, 2);
+    mt_network_free(one);
+    mt_network_free(run);
+    free(a);
+    free(b);
+    free(d.x);
+}
+
 /* train.layer_split = always (a team of 2 threads through every run), never (one
  * thread) and auto (both timed on windows of examples, then the faster): the same
  * weights bit for bit, counters, right answers and predictions.  Runs long enough for

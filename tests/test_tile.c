@@ -783,6 +783,7 @@ TEST(rounding_drawn_ahead_gives_the_same_update)
         const mt_cell_kind kind = variant < 2 ? MT_CELL_2PCM3T1C : MT_CELL_2PCM;
         tile *own = make_tile(&p, kind, rows, cols);
         tile *ahead = make_tile(&p, kind, rows, cols);
+        tile_team_prepare(ahead);
         for (int k = 1; k <= 3; k++) {
             tile_set_time(own, (uint64_t)k, k * 1e-5);
             tile_set_time(ahead, (uint64_t)k, k * 1e-5);

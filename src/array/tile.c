@@ -256,14 +256,32 @@ void tile_program_weights(tile *t, const float *w_target)
     }
 }
 
-void tile_set_time(tile *t, uint64_t example, double now_s)
+void tile_set_read_time(tile *t, uint64_t example, double now_s)
+{
+    t->read_example = example;
+    t->now_s = now_s;
+    if (t->kind == MT_CELL_2PCM3T1C) cell_pcm2cap_set_read_time(t, now_s);
+}
+
+void tile_set_update_time(tile *t, uint64_t example)
 {
     t->example = example;
-    t->now_s = now_s;
     /* per-example keys, computed once here rather than once per updated row */
     t->key_rounding = rng_key_finish(t->start_rounding, example);
     t->key_pulse_noise = rng_key_finish(t->start_pulse_noise, example);
-    if (t->kind == MT_CELL_2PCM3T1C) cell_pcm2cap_set_time(t, now_s);
+    t->decay = t->read_decay;
+    t->inv_decay = 1.0 / t->read_decay;
+}
+
+void tile_set_time(tile *t, uint64_t example, double now_s)
+{
+    tile_set_read_time(t, example, now_s);
+    tile_set_update_time(t, example);
+}
+
+int tile_time_rewrites_state(const tile *t, double now_s)
+{
+    return t->kind == MT_CELL_2PCM3T1C && cell_pcm2cap_renormalises_at(t, now_s);
 }
 
 /* Leaked weights are re-derived per row when a read finds them older than
@@ -273,7 +291,7 @@ void tile_set_time(tile *t, uint64_t example, double now_s)
 static void refresh_stale(tile *t, const int *rows, int first, int n_rows)
 {
     if (t->kind != MT_CELL_2PCM3T1C) return;
-    const uint64_t example = t->example, sync = (uint64_t)t->params.train.leak_sync_examples;
+    const uint64_t example = t->read_example, sync = (uint64_t)t->params.train.leak_sync_examples;
     uint64_t *restrict synced = t->row_sync_example;
     for (int a = 0; a < n_rows; a++) {
         const int i = rows ? rows[a] : first + a;
@@ -289,7 +307,7 @@ static void refresh_stale(tile *t, const int *rows, int first, int n_rows)
 static int any_stale(const tile *t, int i0, int i1)
 {
     if (t->kind != MT_CELL_2PCM3T1C) return 0;
-    const uint64_t example = t->example, sync = (uint64_t)t->params.train.leak_sync_examples;
+    const uint64_t example = t->read_example, sync = (uint64_t)t->params.train.leak_sync_examples;
     const uint64_t *restrict synced = t->row_sync_example;
     int stale = 0;
     for (int i = i0; i < i1; i++) stale |= example - synced[i] >= sync;
@@ -731,7 +749,21 @@ static int hands_over(const tile *t)
 
 void tile_team_prepare(tile *t)
 {
+    if (t->kind == MT_CELL_FLOAT) return;
     if (!t->handoff && may_hand_over(t)) t->handoff = malloc(sizeof *t->handoff);
+    /* Before the team's first step, not at the first drawing ahead: the thread that
+     * draws and the thread that counts look at the pointers without meeting between. */
+    if (!t->ahead_fields) {
+        t->ahead_ld = (int)t->chunk_ld; /* whole vectors: rounding_padded */
+        t->ahead_fields = tile_alloc_lines((size_t)t->rows * (size_t)t->ahead_ld, sizeof *t->ahead_fields);
+        t->ahead_example = tile_alloc_lines((size_t)t->rows, sizeof *t->ahead_example);
+        if (!t->ahead_fields || !t->ahead_example) { /* then each update draws its own */
+            free(t->ahead_fields);
+            free(t->ahead_example);
+            t->ahead_fields = NULL;
+            t->ahead_example = NULL;
+        }
+    }
 }
 
 void tile_update_rows_team(tile *const *tiles, const float *const *errors, int n_tiles, float lr, int tid,
@@ -837,19 +869,7 @@ static void draw_row_ahead(tile *t, int i)
 
 void tile_draw_rounding_ahead(tile *t, int tid, int nth, atomic_int *stop)
 {
-    if (t->kind == MT_CELL_FLOAT) return;
-    if (!t->ahead_fields) {
-        t->ahead_ld = (int)t->chunk_ld; /* whole vectors: rounding_padded */
-        t->ahead_fields = tile_alloc_lines((size_t)t->rows * (size_t)t->ahead_ld, sizeof *t->ahead_fields);
-        t->ahead_example = tile_alloc_lines((size_t)t->rows, sizeof *t->ahead_example);
-        if (!t->ahead_fields || !t->ahead_example) {
-            free(t->ahead_fields);
-            free(t->ahead_example);
-            t->ahead_fields = NULL;
-            t->ahead_example = NULL;
-            return; /* the update draws them all itself */
-        }
-    }
+    if (!t->ahead_fields) return; /* a float tile, or no room (tile_team_prepare) */
     /* Only the rows this thread counts in the update (tile_update_rows_team): the
      * hand-over first, which thread 0 waits for, then its own.  Drawing thread 0's
      * rows too saved thread 0 their hashes but cost it as much in fetching the

@@ -74,7 +74,7 @@ typedef struct tile {
     int chunk_cap;              /* most rows a chunk holds (bias included) */
     int *chunk_active;          /* chunk c's count at [c * CHUNK_COUNT_STRIDE]: one line each */
     /* rounding uniforms of the active rows, drawn ahead by an otherwise idle thread
-     * (tile_draw_rounding_ahead; allocated on first use): row i's 16-bit fields at
+     * (tile_draw_rounding_ahead; allocated by tile_team_prepare): row i's 16-bit fields at
      * [i * ahead_ld], valid for the example e where ahead_example[i] == e + 1 */
     uint16_t *ahead_fields;
     uint64_t *ahead_example;
@@ -100,14 +100,22 @@ typedef struct tile {
      * next read (a round trip between cores, ~100-500 ns, in the middle of the step).
      * (tile_create allocates the tile on a cache line.) */
 
-    /* ---- the present (tile_set_time: set once per example, before any thread reads it) ---- */
-    _Alignas(CACHE_LINE) uint64_t example; /* current example index */
-    uint64_t key_rounding;      /* this example's stream for stochastic rounding */
-    uint64_t key_pulse_noise;   /* ... and for cycle-to-cycle pulse noise */
+    /* ---- the present as reads see it (tile_set_read_time: set once per example,
+     * before any thread reads the tile) ---- */
+    _Alignas(CACHE_LINE) uint64_t read_example; /* the reads' example index (leak sync) */
     double now_s;               /* simulated time (s) */
     double frame_time_s;        /* 3T1C: decay = exp(-(now - frame_time)/tau) */
-    double decay, inv_decay;    /* 3T1C: at now_s */
+    double read_decay;          /* 3T1C: decay at now_s */
     float shared_z;             /* 3T1C: g_shared cells' V_C in the leak frame (all equal) */
+
+    /* ---- the present as updates (and transfers) see it (tile_set_update_time: set
+     * once per example, before any thread updates the tile).  A team's thread may
+     * read the next example while another still updates this one (network.c), so the
+     * two are apart; outside a team they are always the same example. ---- */
+    _Alignas(CACHE_LINE) uint64_t example; /* the update's example index */
+    uint64_t key_rounding;      /* this example's stream for stochastic rounding */
+    uint64_t key_pulse_noise;   /* ... and for cycle-to-cycle pulse noise */
+    double decay, inv_decay;    /* 3T1C: at the update's time */
 
     /* ---- set by thread 1 of a 2-thread team once its hand-over is collected, reset by
      * thread 0 once applied ---- */
@@ -150,8 +158,19 @@ size_t tile_state_bytes(const tile *t);
  * state of training: analogue cells reach it only as well as their programming allows. */
 void tile_program_weights(tile *t, const float *w_target);
 
-/* Move simulated time to the start of example `example` (leakage). */
+/* Move simulated time to the start of example `example` (leakage): for reads and for
+ * updates. */
 void tile_set_time(tile *t, uint64_t example, double now_s);
+
+/* The two halves of tile_set_time, for a team whose threads are at different examples
+ * (network.c): the time reads see (no thread may be reading t), then the time updates
+ * see, the reads' (no thread may be updating t). */
+void tile_set_read_time(tile *t, uint64_t example, double now_s);
+void tile_set_update_time(tile *t, uint64_t example);
+
+/* Whether moving t's reads to time now_s rewrites its state (a 3T1C tile's leak frame
+ * renormalised), so that no thread may be updating it either. */
+int tile_time_rewrites_state(const tile *t, double now_s);
 
 /* Forward read.  x has rows-1 inputs (the bias is added); y receives cols outputs.
  * noise_key selects the output-noise stream.  Remembers the DAC'd inputs for
@@ -211,8 +230,9 @@ void tile_count_pulses(tile *const *tiles, int n_tiles, const uint64_t *up, cons
 void tile_update_rows_team(tile *const *tiles, const float *const *errors, int n_tiles, float lr,
                            int tid, int nth, int spins, uint64_t *up, uint64_t *down);
 
-/* Scratch a team needs (the hand-over); called by one thread while the others wait.
- * Without memory for it a team updates as tile_update_rows does. */
+/* Scratch a team needs (the hand-over, the uniforms drawn ahead); called by one thread
+ * while the others wait.  Without memory for it a team updates as tile_update_rows
+ * does, drawing every uniform in the update. */
 void tile_team_prepare(tile *t);
 
 /* Draw the stochastic-rounding uniforms of this example's active rows (those of the
@@ -220,7 +240,8 @@ void tile_team_prepare(tile *t);
  * (tile_update_rows_team) ahead of the update, row by row, until *stop becomes
  * non-zero: for a thread that would otherwise wait.  Results do not depend on how far
  * it gets: the update draws the rest itself, and every uniform is a function of
- * (example, row, column) alone.  Analogue tiles only (float tiles ignore it). */
+ * (example, row, column) alone.  Analogue tiles after tile_team_prepare only (others
+ * ignore it). */
 void tile_draw_rounding_ahead(tile *t, int tid, int nth, atomic_int *stop);
 
 /* Pulse counts of columns j0 .. j0+width-1 of `row` (as rounding_pulse_counts: a is the
@@ -310,7 +331,8 @@ void cell_pcm2_read_row(tile *t, int row, float *w);
 
 int cell_pcm2cap_create(tile *t);
 void cell_pcm2cap_program(tile *t, const float *w_target);
-void cell_pcm2cap_set_time(tile *t, double now_s);
+void cell_pcm2cap_set_read_time(tile *t, double now_s); /* read_decay, shared_g */
+int cell_pcm2cap_renormalises_at(const tile *t, double now_s);
 void cell_pcm2cap_refresh_row(tile *t, int row); /* the caller records the row as synced */
 /* The update of rows[0..n_rows) (increasing, owned by the calling thread), row i with
  * lr * x_in[i]. */

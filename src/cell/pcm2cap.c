@@ -70,7 +70,7 @@ int cell_pcm2cap_create(tile *t)
     }
     t->shared_z = m->v_init - m->v_leak;
     t->frame_time_s = 0.0;
-    t->decay = t->inv_decay = 1.0;
+    t->decay = t->inv_decay = t->read_decay = 1.0;
     t->polarity = 1;
     /* The vectorised pulse kernel sums a series valid while a whole pulse train moves
      * V_C less than 10 % of the way to its fixed point. */
@@ -84,11 +84,16 @@ int cell_pcm2cap_create(tile *t)
 
 /* ------------------------------------------------------------------ time */
 
-void cell_pcm2cap_set_time(tile *t, double now_s)
+int cell_pcm2cap_renormalises_at(const tile *t, double now_s)
+{
+    return cap3t1c_leak_factor(&t->cap, now_s - t->frame_time_s) < FRAME_RENORMALISE_BELOW;
+}
+
+void cell_pcm2cap_set_read_time(tile *t, double now_s)
 {
     const cap3t1c_model *m = &t->cap;
     double decay = cap3t1c_leak_factor(m, now_s - t->frame_time_s);
-    if (decay < FRAME_RENORMALISE_BELOW) {
+    if (cell_pcm2cap_renormalises_at(t, now_s)) {
         /* Fold the decay into z: physically nothing happens. */
         const size_t n = (size_t)t->rows * (size_t)t->cols;
         const float d = (float)decay;
@@ -98,13 +103,13 @@ void cell_pcm2cap_set_time(tile *t, double now_s)
         t->frame_time_s = now_s;
         decay = 1.0;
     }
-    t->decay = decay;
-    t->inv_decay = 1.0 / decay;
+    t->read_decay = decay;
     const float v_shared = m->v_leak + t->shared_z * (float)decay;
     for (int j = 0; j < t->cols; j++)
         t->shared_g[j] = cap3t1c_conductance(m, v_shared, t->shared_vt[j]);
 }
 
+/* V_C of synapse s at the update's time (a transfer's). */
 static inline float cap_voltage(const tile *t, size_t s)
 {
     return t->cap.v_leak + t->cap_z[s] * (float)t->decay;
@@ -151,7 +156,7 @@ static void weights_of_row(tile *t, int row, float *restrict w)
     const float *restrict z = t->cap_z + s0, *restrict vt = t->cap_vt + s0;
     const float *restrict gp = t->g_plus + s0, *restrict gm = t->g_minus + s0;
     const float *restrict shared = t->shared_g;
-    const float v_leak = t->cap.v_leak, decay = (float)t->decay, k = t->cap.k;
+    const float v_leak = t->cap.v_leak, decay = (float)t->read_decay, k = t->cap.k;
     if (drift_log == 0.0f) {
         /* the common case, written to vectorise: g = k (V - V_T)^2 above threshold */
         for (int j = 0; j < cols; j++) {
@@ -163,7 +168,7 @@ static void weights_of_row(tile *t, int row, float *restrict w)
     }
     for (int j = 0; j < cols; j++) {
         size_t s = s0 + (size_t)j;
-        float g = cap3t1c_conductance(&t->cap, cap_voltage(t, s), vt[j]);
+        float g = cap3t1c_conductance(&t->cap, v_leak + z[j] * decay, vt[j]);
         w[j] = (pcm_part(t, s, drift_log) + p * (g - shared[j])) * inv_ws;
     }
 }
@@ -523,7 +528,7 @@ static void restart_frame(tile *t, double now_s)
     const cap3t1c_model *m = &t->cap;
     t->frame_time_s = now_s;
     t->programmed_time_s = now_s;
-    t->decay = t->inv_decay = 1.0;
+    t->decay = t->inv_decay = t->read_decay = 1.0;
     t->shared_z = m->v_init - m->v_leak;
     for (int j = 0; j < t->cols; j++)
         t->shared_g[j] = cap3t1c_conductance(m, m->v_init, t->shared_vt[j]);

@@ -44,13 +44,13 @@ static const char *const bench_help =
     "                  core_round_trip_ns, layer_split, way (how the last run's\n"
     "                  threads shared the network: team, one thread, steps)\n"
     "\n"
-    "Two threads share a network's first layer as a team that meets three times per\n"
-    "training example, and each meeting costs about one round trip of a cache line\n"
-    "between their cores, which bench measures first: ~90 ns between two cores of one\n"
-    "chip, ~500 ns on some VMs, where a team trains this small network no faster than\n"
-    "one thread.  By default (train.layer_split = auto) a network times both ways now\n"
-    "and then and runs the faster, so '2 threads' is what a user gets; to time the team\n"
-    "itself, add --set train.layer_split=always.\n";
+    "Two threads share a network's first layer as a team that meets once per training\n"
+    "example and hands partial sums and errors across, each costing about one round\n"
+    "trip of a cache line between their cores, which bench measures first: ~90 ns\n"
+    "between two cores of one chip, ~500 ns on some VMs, where a team trains this\n"
+    "small network no faster than one thread.  By default (train.layer_split = auto)\n"
+    "a network times both ways now and then and runs the faster, so '2 threads' is\n"
+    "what a user gets; to time the team itself, add --set train.layer_split=always.\n";
 
 static int cmp_double(const void *a, const void *b)
 {

@@ -197,9 +197,11 @@ static int forward_and_backward(mt_network *net, const float *x, int label, uint
     return MT_OK;
 }
 
+static double example_time(const mt_network *net, uint64_t example_index);
+
 static void set_time(mt_network *net, uint64_t example_index)
 {
-    const double now = (double)example_index * net->params.train.example_time_s;
+    const double now = example_time(net, example_index);
     for (int l = 0; l < net->n_layers; l++) tile_set_time(net->tiles[l], example_index, now);
 }
 
@@ -276,26 +278,37 @@ static int threads_fit(void)
 /* What the threads of a team training a run of examples share. */
 typedef struct team_run {
     team_barrier meet;
-    int go;                   /* set by the leader of each step's first meeting */
+    int go;                   /* thread 0's: whether the team trains the next example */
+    int meet_after;           /* thread 0's: whether the team meets after this step's update */
     int rc;                   /* set by thread 0 in the middle of a step, if not MT_OK */
-    atomic_int drawn_enough;  /* tile_draw_rounding_ahead's stop */
-    long reached;             /* the first example not trained */
+    atomic_int drawn_enough;  /* thread 0's go-ahead after the middle; tile_draw_rounding_ahead's stop */
     uint64_t up[MAX_LAYERS], down[MAX_LAYERS];
 } team_run;
 
+static double example_time(const mt_network *net, uint64_t example_index)
+{
+    return (double)example_index * net->params.train.example_time_s;
+}
+
 /* Training steps k0, k0 + 1, ... on a network whose first layer splits between
- * threads, all in one parallel region whose threads meet three times per step (a
- * spinning team_barrier, cheaper than OpenMP's and than a region per step):
- *   1. the last thread to finish the previous step sets this example's time (every
- *      thread held meanwhile); every thread reads its rows of the first layer;
- *   2. one thread runs the rest of the forward and the backward pass (small layers:
- *      serial) while the others draw the first layer's rounding uniforms for the rows
- *      they will count in the update (which they would otherwise draw then; analogue
- *      cells only);
- *   3. every thread updates its rows (and, when one is due, meets the others again and
- *      does its share of a transfer); in a team of 2, thread 1 first counts the pulses
- *      of one of thread 0's chunks for thread 0 to apply (tile_update_rows_team:
- *      thread 0 also updates the small layers whole).
+ * threads, all in one parallel region (a spinning team_barrier, cheaper than OpenMP's
+ * and than a region per step).  A step:
+ *   1. every thread reads its rows of the first layer; they meet, and the last to
+ *      arrive sets the first layer's time for updates to this example (every other
+ *      thread held: all have finished the previous update);
+ *   2. thread 0 runs the rest of the forward and the backward pass (small layers:
+ *      serial) and moves the first layer's reads to the next example (no thread reads
+ *      it meanwhile), while the others draw the first layer's rounding uniforms for
+ *      the rows they will count in the update (which they would otherwise draw then;
+ *      analogue cells only), then wait for thread 0's go-ahead;
+ *   3. every thread updates its rows; in a team of 2, thread 1 first counts the
+ *      pulses of some of thread 0's rows for thread 0 to apply (tile_update_rows_team:
+ *      thread 0 also updates the small layers whole).  Then each goes on to the next
+ *      example's read without waiting for the others (its rows are its own, and the
+ *      first layer keeps the two examples' times apart: tile_set_read_time), except
+ *      after a transfer or where the next time rewrites the state (a leak frame
+ *      renormalised): then all meet, share the transfer out, and meet again for the
+ *      leader to set the next time.
  * The same work, split the same way, as the step-by-step path: results are identical.
  * Stops before example k1, at the first error, or (stop not NULL) before the first
  * example that finds *stop set; *reached: the first example not trained. */
@@ -307,46 +320,62 @@ static int train_in_one_team(mt_network *net, const example_feed *feed, long k0,
     memset(&s, 0, sizeof s);
     team_barrier_init(&s.meet, threads_fit());
     atomic_init(&s.drawn_enough, 0);
-    s.reached = k0;
+    long reached_here = k0; /* thread 0's */
 #ifdef _OPENMP
     #pragma omp parallel
     {
         const int tid = omp_get_thread_num(), nth = omp_get_num_threads();
         uint64_t up[MAX_LAYERS] = {0}, down[MAX_LAYERS] = {0};
         long right_here = 0; /* thread 0's: *right may share a cache line with what the others read */
-        for (long k = k0;; k++) {
+        if (team_barrier_wait_or_lead(&s.meet, nth)) {
+            for (int l = 0; l < net->n_layers; l++) tile_team_prepare(net->tiles[l]);
+            s.go = k0 < k1 && !(stop && atomic_load_explicit(stop, memory_order_relaxed));
+            if (s.go) set_time(net, first_index + (uint64_t)k0);
+            team_barrier_release(&s.meet);
+        }
+        for (long k = k0; s.go; k++) {
             const uint64_t index = first_index + (uint64_t)k;
+            int label;
+            const float *x = read_first_layer_rows(net, feed, k, k1, tid, nth, &label);
             if (team_barrier_wait_or_lead(&s.meet, nth)) {
-                /* every other thread is held here: the previous step is over */
-                if (k > k0) tile_count_update(net->tiles, net->n_layers);
-                else
-                    for (int l = 0; l < net->n_layers; l++) tile_team_prepare(net->tiles[l]);
-                s.go = k < k1 && !(stop && atomic_load_explicit(stop, memory_order_relaxed));
-                if (s.go) set_time(net, index);
-                s.reached = k;
+                /* every other thread is held here, past the previous step's update */
+                tile_set_update_time(net->tiles[0], index);
                 atomic_store_explicit(&s.drawn_enough, 0, memory_order_relaxed);
                 team_barrier_release(&s.meet);
             }
-            if (!s.go) break;
-            int label;
-            const float *x = read_first_layer_rows(net, feed, k, k1, tid, nth, &label);
-            team_barrier_wait(&s.meet, nth);
             if (tid == 0) {
+                for (int l = 1; l < net->n_layers; l++) tile_set_time(net->tiles[l], index, example_time(net, index));
                 int predicted = -1;
                 const int rc = forward_and_backward(net, x, label, index, 1, &predicted, err);
                 if (rc) s.rc = rc;
                 right_here += rc == MT_OK && predicted == label;
-                atomic_store_explicit(&s.drawn_enough, 1, memory_order_relaxed);
+                /* what follows this step */
+                const double next = example_time(net, index + 1);
+                s.go = rc == MT_OK && k + 1 < k1 && !(stop && atomic_load_explicit(stop, memory_order_relaxed));
+                s.meet_after = s.go && (transfer_due(net, index) || tile_time_rewrites_state(net->tiles[0], next));
+                if (s.go && !s.meet_after) tile_set_read_time(net->tiles[0], index + 1, next);
+                /* the others' go-ahead (a release: the errors, s.rc and the times are written) */
+                atomic_store_explicit(&s.drawn_enough, 1, memory_order_release);
             } else { /* each other thread: the uniforms of the rows it will count */
                 tile_draw_rounding_ahead(net->tiles[0], tid, nth, &s.drawn_enough);
+                for (int checks = 0; !atomic_load_explicit(&s.drawn_enough, memory_order_acquire);
+                     checks += checks < s.meet.spins)
+                    team_wait_step(checks, s.meet.spins);
             }
-            team_barrier_wait(&s.meet, nth);
             if (s.rc) break;
             tile_update_rows_team(net->tiles, (const float *const *)net->err, net->n_layers, (float)lr, tid,
                                   nth, s.meet.spins, up, down);
+            if (tid == 0) {
+                tile_count_update(net->tiles, net->n_layers);
+                reached_here = k + 1;
+            }
             if (transfer_due(net, index)) { /* every thread: the transfer shares out its synapses */
                 team_barrier_wait(&s.meet, nth);
                 for (int l = 0; l < net->n_layers; l++) tile_transfer_shared(net->tiles[l]);
+            }
+            if (s.meet_after && team_barrier_wait_or_lead(&s.meet, nth)) {
+                tile_set_read_time(net->tiles[0], index + 1, example_time(net, index + 1));
+                team_barrier_release(&s.meet);
             }
         }
         if (tid == 0) *right += right_here;
@@ -361,7 +390,7 @@ static int train_in_one_team(mt_network *net, const example_feed *feed, long k0,
     (void)feed, (void)k1, (void)lr, (void)first_index, (void)right, (void)stop, (void)err;
 #endif
     tile_count_pulses(net->tiles, net->n_layers, s.up, s.down);
-    *reached = s.reached;
+    *reached = reached_here;
     return s.rc;
 }
 

@@ -1,9 +1,9 @@
 /* split_choice.h — whether a run of examples splits the first layer between threads,
  * chosen by timing both ways on the host at hand (train.layer_split = auto).
  *
- * Why not always split: the threads of a team meet two or three times per example
- * (network.c), and each meeting costs about one round trip of a cache line between
- * their cores.  Where that is ~90 ns, 2pcm3t1c trains ~1.7x faster on 2 threads than
+ * Why not always split: the threads of a team meet at least once per example and
+ * exchange the first layer's partial sums and the errors (network.c), and each
+ * exchange costs about one round trip of a cache line between their cores.  Where that is ~90 ns, 2pcm3t1c trains ~1.7x faster on 2 threads than
  * on 1; on VMs where it is ~500 ns (`memtrain bench` prints it), 2 threads train the
  * float network at ~0.7x one thread and infer at ~0.6x, while 2pcm3t1c still gains a
  * little.  Neither the host's round trip nor the layer's size predicts the outcome

@@ -243,12 +243,13 @@ static int get_tile(reader *r, tile *t)
                        r->path, t->index);
     t->shared_z = (float)scalars[0];
     t->frame_time_s = scalars[1];
-    t->decay = scalars[2];
+    t->decay = t->read_decay = scalars[2]; /* a checkpoint is taken between examples */
     t->inv_decay = scalars[3];
     t->programmed_time_s = scalars[4];
     t->now_s = scalars[5];
     t->polarity = (int)scalars[6];
     if ((rc = expect(r, "example", &t->example, sizeof t->example))) return rc;
+    t->read_example = t->example;
     return expect(r, "counters", &t->counters, sizeof t->counters);
 }
 

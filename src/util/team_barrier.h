@@ -2,7 +2,7 @@
  * spins instead of sleeping.
  *
  * Why not `#pragma omp barrier`: a training step on two threads lasts ~15 µs and its
- * threads meet three times (network.c).  libgomp's barrier makes a futex system call
+ * threads meet at least once (network.c).  libgomp's barrier makes a futex system call
  * at every meeting, to wake threads that may be asleep, even when none is.  Measured
  * with rdtsc on our 2-vCPU VM (2pcm3t1c steps), a meeting cost each thread ~400–1,000
  * cycles with libgomp's barrier and ~250–700 with this one; and a team kept from one

@@ -162,11 +162,18 @@ static int forward(mt_network *net, const float *x, int noise_purpose, uint64_t 
     return softmax(net->pre[net->n_layers - 1], net->probs, net->sizes[net->n_layers]);
 }
 
+/* Whether v[0 .. n) are all finite: branch-free, so that it vectorises (a loop that
+ * returns at the first fault does not; it took ~2 cycles a value in a step's serial
+ * middle).  An infinity or a NaN is a float whose exponent bits are all ones. */
 static int all_finite(const float *v, int n)
 {
-    for (int i = 0; i < n; i++)
-        if (!isfinite(v[i])) return 0;
-    return 1;
+    uint32_t faults = 0;
+    for (int i = 0; i < n; i++) {
+        uint32_t bits;
+        memcpy(&bits, &v[i], sizeof bits);
+        faults |= (bits & 0x7F800000u) == 0x7F800000u;
+    }
+    return !faults;
 }
 
 /* The step from the first layer's forward read to the update: the forward pass, the

@@ -152,6 +152,52 @@ TEST(forward_read_lists_exactly_the_driven_rows)
     tile_free(t);
 }
 
+/* A float tile's forward read is, column by column, the float sum of each chunk's
+ * driven rows in row order (each term a product, then an addition), then of the chunks
+ * in order (tile.c): narrow tiles (one vector wide, whose chunks are summed side by
+ * side), wide ones, and chunks left empty by the inputs. */
+TEST(forward_read_sums_each_chunk_in_row_order_then_the_chunks)
+{
+    mt_params p = ideal_params();
+    const int shapes[4][2] = {{301, 10}, {70, 3}, {300, 40}, {1000, 16}};
+    for (int k = 0; k < 4; k++) {
+        const int rows = shapes[k][0], cols = shapes[k][1];
+        tile *t = make_tile(&p, MT_CELL_FLOAT, rows, cols);
+        float *w = malloc(sizeof(float) * rows * cols), *x = malloc(sizeof(float) * rows);
+        float *y = malloc(sizeof(float) * cols);
+        const uint64_t key = rng_key(9, 0, RNG_TEST, (uint64_t)k);
+        for (int s = 0; s < rows * cols; s++) w[s] = (float)(rng_uniform(key, (uint64_t)s) - 0.5);
+        tile_program_weights(t, w);
+        for (int i = 0; i < rows - 1; i++) {
+            const double u = rng_uniform(key, 1000000u + (uint64_t)i);
+            /* ~60 % driven; rows 32-63 never (chunk 1 empty in the 70-row tile) */
+            x[i] = u < 0.4 || (i >= 32 && i < 64) ? 0.0f : (float)(u * 3.0 - 1.0);
+        }
+        tile_forward(t, x, y, 0);
+        for (int j = 0; j < cols; j++) {
+            float want = 0.0f;
+            for (int c = 0; c < ROW_CHUNKS; c++) {
+                float part = 0.0f;
+                int any = 0;
+                for (int i = 0; i < rows; i++) {
+                    if ((i / ROW_BLOCK) % ROW_CHUNKS != c) continue;
+                    const float xi = i == rows - 1 ? 1.0f : x[i]; /* the bias row */
+                    if (xi == 0.0f) continue;
+                    part += xi * w[(size_t)i * cols + j];
+                    any = 1;
+                }
+                if (any) want += part;
+            }
+            CHECK_MSG(memcmp(&want, &y[j], sizeof want) == 0, "%dx%d column %d: %.9g, expected %.9g", rows,
+                      cols, j, y[j], want);
+        }
+        free(w);
+        free(x);
+        free(y);
+        tile_free(t);
+    }
+}
+
 /* A float tile's transpose read is, row by row, the float sum over columns in column
  * order (each term a product, then an addition): narrow tiles (fewer columns than a
  * vector, read 16 rows at a time) and wide ones, row counts with and without a tail. */

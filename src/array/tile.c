@@ -269,8 +269,10 @@ void tile_set_update_time(tile *t, uint64_t example)
     /* per-example keys, computed once here rather than once per updated row */
     t->key_rounding = rng_key_finish(t->start_rounding, example);
     t->key_pulse_noise = rng_key_finish(t->start_pulse_noise, example);
-    t->decay = t->read_decay;
-    t->inv_decay = 1.0 / t->read_decay;
+    if (t->kind == MT_CELL_2PCM3T1C) { /* the others have no leak frame */
+        t->decay = t->read_decay;
+        t->inv_decay = 1.0 / t->read_decay;
+    }
 }
 
 void tile_set_time(tile *t, uint64_t example, double now_s)

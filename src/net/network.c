@@ -204,7 +204,11 @@ static int forward_and_backward(mt_network *net, const float *x, int label, uint
     return MT_OK;
 }
 
-static double example_time(const mt_network *net, uint64_t example_index);
+/* Simulated time at the start of example `example_index` (s). */
+static double example_time(const mt_network *net, uint64_t example_index)
+{
+    return (double)example_index * net->params.train.example_time_s;
+}
 
 static void set_time(mt_network *net, uint64_t example_index)
 {
@@ -291,11 +295,6 @@ typedef struct team_run {
     atomic_int drawn_enough;  /* thread 0's go-ahead after the middle; tile_draw_rounding_ahead's stop */
     uint64_t up[MAX_LAYERS], down[MAX_LAYERS];
 } team_run;
-
-static double example_time(const mt_network *net, uint64_t example_index)
-{
-    return (double)example_index * net->params.train.example_time_s;
-}
 
 /* Training steps k0, k0 + 1, ... on a network whose first layer splits between
  * threads, all in one parallel region (a spinning team_barrier, cheaper than OpenMP's

@@ -151,6 +151,40 @@ TEST(training_is_identical_with_one_and_two_threads)
     free(b);
 }
 
+/* A network of `kind` trained on 1 thread one call per example: rows order[k] of d
+ * (order NULL: row k) as examples first + k, k < n; *right (if not NULL) counts its
+ * right predictions. */
+static mt_network *train_example_by_example(mt_params *p, mt_cell_kind kind, const mt_dataset *d,
+                                            const uint8_t *y, const long *order, long n, uint64_t first,
+                                            long *right)
+{
+#ifdef _OPENMP
+    omp_set_num_threads(1);
+#endif
+    mt_network *net = make_net(p, kind, d->dim, 10);
+    mt_error err;
+    for (long k = 0; k < n; k++) {
+        const long row = order ? order[k] : k;
+        int correct = 0;
+        CHECK_INT(mt_network_train_example(net, d->x + (size_t)row * (size_t)d->dim, y[row], 0.1, first + (uint64_t)k,
+                                           &correct, &err),
+                  MT_OK);
+        if (right) *right += correct;
+    }
+    return net;
+}
+
+/* Whether networks a and b hold the same weights bit for bit (cap of them, copied into
+ * wa and wb) and the same counters. */
+static void check_same_networks(mt_network *a, mt_network *b, size_t cap, float *wa, float *wb, const char *what)
+{
+    CHECK_INT(network_weights(a, wa), cap);
+    CHECK_INT(network_weights(b, wb), cap);
+    CHECK_MSG(memcmp(wa, wb, cap * sizeof(float)) == 0, "%s: the weights differ", what);
+    const mt_counters ca = mt_network_counters(a), cb = mt_network_counters(b);
+    CHECK_MSG(memcmp(&ca, &cb, sizeof ca) == 0, "%s: the counters differ", what);
+}
+
 /* A run of examples trained by one call (on 2 threads: one team through all of them,
  * transfers included) against the same examples one call each on 1 thread: the same
  * weights bit for bit, the same counters, the same count of right predictions; and
@@ -171,18 +205,8 @@ TEST(training_a_run_equals_training_example_by_example)
     float *a = malloc(cap * sizeof(float)), *b = malloc(cap * sizeof(float));
     for (int kind = MT_CELL_FLOAT; kind <= MT_CELL_2PCM3T1C; kind++) {
         mt_error err;
-#ifdef _OPENMP
-        omp_set_num_threads(1);
-#endif
-        mt_network *one = make_net(&p, (mt_cell_kind)kind, N_IN, 10);
         long right_one = 0;
-        for (long k = 0; k < N; k++) {
-            int correct = 0;
-            CHECK_INT(mt_network_train_example(one, d.x + (size_t)order[k] * N_IN, y[order[k]], 0.1,
-                                               first + (uint64_t)k, &correct, &err),
-                      MT_OK);
-            right_one += correct;
-        }
+        mt_network *one = train_example_by_example(&p, (mt_cell_kind)kind, &d, y, order, N, first, &right_one);
 #ifdef _OPENMP
         omp_set_num_threads(2);
 #endif
@@ -193,12 +217,10 @@ TEST(training_a_run_equals_training_example_by_example)
         CHECK_INT(mt_network_train_examples(run, &d, order, 120, N, 0.1, first, &right_run, &err), MT_OK);
         CHECK_INT(right_run, right_one);
         CHECK(right_one > 0);
-        CHECK_INT(network_weights(one, a), cap);
-        CHECK_INT(network_weights(run, b), cap);
-        CHECK_MSG(memcmp(a, b, cap * sizeof(float)) == 0, "cell kind %d: a run differs from its examples", kind);
-        const mt_counters c_one = mt_network_counters(one), c_run = mt_network_counters(run);
-        CHECK_MSG(memcmp(&c_one, &c_run, sizeof c_one) == 0, "cell kind %d: counters differ", kind);
-        CHECK_INT(c_run.transfers, kind == MT_CELL_2PCM3T1C ? 2 : 0);
+        char what[64];
+        snprintf(what, sizeof what, "cell kind %d: a run against its examples", kind);
+        check_same_networks(one, run, cap, a, b, what);
+        CHECK_INT(mt_network_counters(run).transfers, kind == MT_CELL_2PCM3T1C ? 2 : 0);
 
         /* a weight gone NaN (in the bias row: driven by every example) stops the next run at
          * its first example */
@@ -290,24 +312,15 @@ TEST(a_team_run_through_leak_frame_renormalisations_equals_example_by_example)
     const size_t cap = 1101 * 700 + 701 * 400 + 401 * 10;
     float *a = malloc(cap * sizeof(float)), *b = malloc(cap * sizeof(float));
     mt_error err;
-#ifdef _OPENMP
-    omp_set_num_threads(1);
-#endif
-    mt_network *one = make_net(&p, MT_CELL_2PCM3T1C, N_IN, 10);
-    for (long k = 0; k < N; k++)
-        CHECK_INT(mt_network_train_example(one, d.x + (size_t)k * N_IN, y[k], 0.1, (uint64_t)k, NULL, &err), MT_OK);
+    mt_network *one = train_example_by_example(&p, MT_CELL_2PCM3T1C, &d, y, NULL, N, 0, NULL);
 #ifdef _OPENMP
     omp_set_num_threads(2);
 #endif
     mt_network *run = make_net(&p, MT_CELL_2PCM3T1C, N_IN, 10);
     long right = 0;
     CHECK_INT(mt_network_train_examples(run, &d, NULL, 0, N, 0.1, 0, &right, &err), MT_OK);
-    CHECK_INT(network_weights(one, a), cap);
-    CHECK_INT(network_weights(run, b), cap);
-    CHECK_MSG(memcmp(a, b, cap * sizeof(float)) == 0, "a team run through renormalisations differs");
-    const mt_counters c_one = mt_network_counters(one), c_run = mt_network_counters(run);
-    CHECK(memcmp(&c_one, &c_run, sizeof c_one) == 0);
-    CHECK_INT(c_run.transfers, 2);
+    check_same_networks(one, run, cap, a, b, "a team run through renormalisations");
+    CHECK_INT(mt_network_counters(run).transfers, 2);
     mt_network_free(one);
     mt_network_free(run);
     free(a);

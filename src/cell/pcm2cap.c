@@ -84,16 +84,22 @@ int cell_pcm2cap_create(tile *t)
 
 /* ------------------------------------------------------------------ time */
 
+/* Whether a leak frame decayed to `decay` is renormalised. */
+static int frame_worn(double decay)
+{
+    return decay < FRAME_RENORMALISE_BELOW;
+}
+
 int cell_pcm2cap_renormalises_at(const tile *t, double now_s)
 {
-    return cap3t1c_leak_factor(&t->cap, now_s - t->frame_time_s) < FRAME_RENORMALISE_BELOW;
+    return frame_worn(cap3t1c_leak_factor(&t->cap, now_s - t->frame_time_s));
 }
 
 void cell_pcm2cap_set_read_time(tile *t, double now_s)
 {
     const cap3t1c_model *m = &t->cap;
     double decay = cap3t1c_leak_factor(m, now_s - t->frame_time_s);
-    if (cell_pcm2cap_renormalises_at(t, now_s)) {
+    if (frame_worn(decay)) {
         /* Fold the decay into z: physically nothing happens. */
         const size_t n = (size_t)t->rows * (size_t)t->cols;
         const float d = (float)decay;

@@ -210,10 +210,11 @@ static double example_time(const mt_network *net, uint64_t example_index)
     return (double)example_index * net->params.train.example_time_s;
 }
 
-static void set_time(mt_network *net, uint64_t example_index)
+/* Layers first_layer .. to the start of example `example_index`. */
+static void set_time(mt_network *net, int first_layer, uint64_t example_index)
 {
     const double now = example_time(net, example_index);
-    for (int l = 0; l < net->n_layers; l++) tile_set_time(net->tiles[l], example_index, now);
+    for (int l = first_layer; l < net->n_layers; l++) tile_set_time(net->tiles[l], example_index, now);
 }
 
 static int transfer_due(const mt_network *net, uint64_t example_index)
@@ -226,7 +227,7 @@ static int transfer_due(const mt_network *net, uint64_t example_index)
 static int train_step(mt_network *net, const float *x, int label, double lr, uint64_t example_index,
                       int *predicted, mt_error *err)
 {
-    set_time(net, example_index);
+    set_time(net, 0, example_index);
     int rc = forward_and_backward(net, x, label, example_index, 0, predicted, err);
     if (rc) return rc;
     tile_update_all(net->tiles, (const float *const *)net->err, net->n_layers, (float)lr);
@@ -336,7 +337,7 @@ static int train_in_one_team(mt_network *net, const example_feed *feed, long k0,
         if (team_barrier_wait_or_lead(&s.meet, nth)) {
             for (int l = 0; l < net->n_layers; l++) tile_team_prepare(net->tiles[l]);
             s.go = k0 < k1 && !(stop && atomic_load_explicit(stop, memory_order_relaxed));
-            if (s.go) set_time(net, first_index + (uint64_t)k0);
+            if (s.go) set_time(net, 0, first_index + (uint64_t)k0);
             team_barrier_release(&s.meet);
         }
         for (long k = k0; s.go; k++) {
@@ -350,7 +351,7 @@ static int train_in_one_team(mt_network *net, const example_feed *feed, long k0,
                 team_barrier_release(&s.meet);
             }
             if (tid == 0) {
-                for (int l = 1; l < net->n_layers; l++) tile_set_time(net->tiles[l], index, example_time(net, index));
+                set_time(net, 1, index); /* the layers only this thread reads and updates whole */
                 int predicted = -1;
                 const int rc = forward_and_backward(net, x, label, index, 1, &predicted, err);
                 if (rc) s.rc = rc;

@@ -371,28 +371,47 @@ static int read_outputs(tile *t, float *sums, int n, float scale, float *scratch
     return k + 1;
 }
 
-/* One vector of READ_LANES floats, in GNU C's vector extension (gcc and clang): a
+/* One vector register of floats, in GNU C's vector extension (gcc and clang): a
  * forward read's accumulators are declared as registers rather than left to the
  * auto-vectoriser, which kept them in memory (a store and a reload in every chain of
  * additions) and, for the narrow output layer, vectorised across rows with gathers.
- * Elementwise arithmetic on it is the scalar arithmetic lane by lane. */
-typedef float read_vector __attribute__((vector_size(READ_LANES * sizeof(float))));
+ * Elementwise arithmetic on it is the scalar arithmetic lane by lane.  It is the
+ * target's own register width: a vector of 16 floats on an AVX2 core (Zen 3) is
+ * lowered piecewise through the stack, and the forward read ran at a third of its
+ * speed.  The width changes no sum: each output is its rows' sum in row order. */
+#if defined(__AVX512F__)
+#define READ_VECTOR_LANES 16
+#elif defined(__AVX__)
+#define READ_VECTOR_LANES 8
+#else
+#define READ_VECTOR_LANES 4
+#endif
+typedef float read_vector __attribute__((vector_size(READ_VECTOR_LANES * sizeof(float))));
+_Static_assert(READ_LANES % READ_VECTOR_LANES == 0, "a padded row is whole vectors");
 
-/* Vectors summed per pass over the rows: their accumulators fit in registers. */
+/* Vectors summed per pass over the rows: their accumulators fit in registers (half the
+ * register file with AVX2 and SSE, a quarter with AVX-512). */
 #define READ_PASS 8
+
+/* Vectors in a narrow tile's padded row (the output layer: 10 columns, padded to
+ * READ_LANES), and its chunks summed side by side (forward_narrow_chunks): READ_PASS
+ * accumulators. */
+#define NARROW_ROW_VECTORS (READ_LANES / READ_VECTOR_LANES)
+#define NARROW_PASS_CHUNKS (READ_PASS / NARROW_ROW_VECTORS)
+_Static_assert(ROW_CHUNKS % NARROW_PASS_CHUNKS == 0, "forward_narrow_chunks takes whole passes of chunks");
 
 /* out[j] = sum over the listed rows of x_i W_ij for j < width (a chunk's part of a
  * forward read; row i's weights start at w + i * cols), made one row at a time, in row
  * order (no contraction into FMA under -std=c11): the same sums whatever the vector
- * width.  width is cols rounded up to whole vectors (chunk_ld): the lanes from cols on
- * read into the next row (the weight array is padded for the last row) and are never
- * used, and there is no scalar tail (the output layer's 10 columns: one vector per
+ * width.  width is cols rounded up to whole READ_LANES (chunk_ld): the lanes from cols
+ * on read into the next row (the weight array is padded for the last row) and are
+ * never used, and there is no scalar tail (the output layer's 10 columns: one padded
  * row).  Passes of READ_PASS vectors, then one vector at a time for the rest. */
 static void sum_rows(float *restrict out, const float *restrict w, const float *restrict x,
                      const int *restrict rows, int n_rows, int cols, int width)
 {
     int j0 = 0;
-    for (; j0 + READ_PASS * READ_LANES <= width; j0 += READ_PASS * READ_LANES) {
+    for (; j0 + READ_PASS * READ_VECTOR_LANES <= width; j0 += READ_PASS * READ_VECTOR_LANES) {
         read_vector acc[READ_PASS];
         memset(acc, 0, sizeof acc);
         for (int a = 0; a < n_rows; a++) {
@@ -400,13 +419,13 @@ static void sum_rows(float *restrict out, const float *restrict w, const float *
             const float *wr = w + (size_t)rows[a] * (size_t)cols + j0;
             for (int v = 0; v < READ_PASS; v++) {
                 read_vector wv;
-                memcpy(&wv, wr + v * READ_LANES, sizeof wv);
+                memcpy(&wv, wr + v * READ_VECTOR_LANES, sizeof wv);
                 acc[v] += xi * wv;
             }
         }
         memcpy(out + j0, acc, sizeof acc);
     }
-    for (; j0 < width; j0 += READ_LANES) {
+    for (; j0 < width; j0 += READ_VECTOR_LANES) {
         read_vector acc;
         memset(&acc, 0, sizeof acc);
         for (int a = 0; a < n_rows; a++) {
@@ -553,27 +572,34 @@ void tile_prefetch_inputs(const tile *t, const float *x, int first, int step)
  * chunk still sums its rows in order, so the sums are the same. */
 static void forward_narrow_chunks(tile *t, const float *x, int first, int step)
 {
-    int n[ROW_CHUNKS] = {0}, most = 0;
+    int n[ROW_CHUNKS] = {0};
     for (int c = first; c < ROW_CHUNKS; c += step) {
         n[c] = chunk_inputs(t, x, c);
         if (n[c] == 0) continue;
         refresh_stale_chunk(t, c, chunk_list(t, c), n[c]);
-        most = n[c] > most ? n[c] : most;
     }
     const float *restrict w = t->w, *restrict x_in = t->x_in;
     const int cols = t->cols;
-    read_vector acc[ROW_CHUNKS];
-    memset(acc, 0, sizeof acc);
-    for (int a = 0; a < most; a++)
-        for (int c = 0; c < ROW_CHUNKS; c++) /* unrolled: the accumulators stay in registers */
-            if (a < n[c]) {
-                const int i = chunk_list(t, c)[a];
-                read_vector wv;
-                memcpy(&wv, w + (size_t)i * (size_t)cols, sizeof wv);
-                acc[c] += x_in[i] * wv;
-            }
-    for (int c = first; c < ROW_CHUNKS; c += step)
-        if (n[c] > 0) memcpy(t->chunk_sums + (size_t)c * t->chunk_ld, &acc[c], sizeof acc[c]);
+    /* NARROW_PASS_CHUNKS chunks side by side (all 8 with AVX-512; 4 with AVX2, a row
+     * two vectors): as many accumulators as the registers hold */
+    for (int c0 = 0; c0 < ROW_CHUNKS; c0 += NARROW_PASS_CHUNKS) {
+        read_vector acc[NARROW_PASS_CHUNKS][NARROW_ROW_VECTORS];
+        memset(acc, 0, sizeof acc);
+        int most = 0;
+        for (int c = c0; c < c0 + NARROW_PASS_CHUNKS; c++) most = n[c] > most ? n[c] : most;
+        for (int a = 0; a < most; a++)
+            for (int q = 0; q < NARROW_PASS_CHUNKS; q++) /* unrolled: the accumulators stay in registers */
+                if (a < n[c0 + q]) {
+                    const int i = chunk_list(t, c0 + q)[a];
+                    for (int v = 0; v < NARROW_ROW_VECTORS; v++) {
+                        read_vector wv;
+                        memcpy(&wv, w + (size_t)i * (size_t)cols + v * READ_VECTOR_LANES, sizeof wv);
+                        acc[q][v] += x_in[i] * wv;
+                    }
+                }
+        for (int q = 0; q < NARROW_PASS_CHUNKS; q++)
+            if (n[c0 + q] > 0) memcpy(t->chunk_sums + (size_t)(c0 + q) * t->chunk_ld, acc[q], sizeof acc[q]);
+    }
 }
 
 /* Row chunks first, first + step, ... of a forward read: through the DAC and the array, each

@@ -30,7 +30,12 @@ endif
 # so in ISO C mode already; clang fused them by default, so its builds summed reads
 # differently from gcc's and from the reads' own vector paths (written as products and
 # sums).  Results are then the same whichever compiler builds them.
-CFLAGS  := -std=c11 $(OPT) -march=$(MARCH) $(VECTOR_WIDTH) -ffp-contract=off -fno-math-errno -g $(WARN) -fopenmp -Iinclude -Isrc \
+# -fno-trapping-math: no floating-point trap is ever enabled, so gcc may compute a
+# float operation a branch would skip and keep the result it needs (clang assumes so by
+# default).  Without it, where a loop chose between a product and 0 gcc kept the choice
+# a branch, and a target without masked vector operations (AVX2) ran the pulse kernel
+# scalar.  It permits no change of any value (that would be -ffast-math's parts).
+CFLAGS  := -std=c11 $(OPT) -march=$(MARCH) $(VECTOR_WIDTH) -ffp-contract=off -fno-math-errno -fno-trapping-math -g $(WARN) -fopenmp -Iinclude -Isrc \
            -D_POSIX_C_SOURCE=200809L -DMT_DATA_DIR='"$(CURDIR)/data"' $(EXTRA_CFLAGS)
 LDLIBS  := -lconfig -lz -lm
 LDFLAGS := -fopenmp $(EXTRA_LDFLAGS)

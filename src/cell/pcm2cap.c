@@ -191,56 +191,109 @@ void cell_pcm2cap_read_row(tile *t, int row, float *w)
 
 /* ------------------------------------------------------------------ update */
 
+/* What apply_pulses needs of the tile, read once per call. */
+typedef struct pulse_consts {
+    float p, inv_ws, decay, inv_decay, v_leak, v_init, v_min, v_max, k, lambda, inv_lambda, sigma;
+    uint64_t key;
+} pulse_consts;
+
+static pulse_consts pulse_consts_of(const tile *t)
+{
+    const cap3t1c_model *m = &t->cap;
+    pulse_consts c;
+    c.p = (float)t->polarity;
+    c.inv_ws = (float)(1.0 / t->params.cell.uS_per_weight);
+    c.decay = (float)t->decay;
+    c.inv_decay = (float)t->inv_decay;
+    c.v_leak = m->v_leak, c.v_init = m->v_init, c.v_min = m->v_min, c.v_max = m->v_max;
+    /* lambda = 0 (constant steps) is the limit of a tiny slope: 1e-6 /V changes a step
+     * by one part in a million per volt, below float resolution of the result. */
+    c.k = m->k;
+    c.lambda = m->lambda > 1e-6f ? m->lambda : 1e-6f;
+    c.inv_lambda = 1.0f / c.lambda;
+    c.sigma = m->pulse_noise_rel;
+    c.key = t->key_pulse_noise;
+    return c;
+}
+
+/* nj pulses (up: ae > 0) on synapse s, whose capacitor holds z (leak frame), threshold
+ * vt and steps dv_up, dv_down: its new z into *z_new, the change of its cached weight
+ * into *dw.  Branch-free, for the vectoriser.  The equations are cap3t1c_pulse's
+ * (tests/test_tile.c checks they agree). */
+static inline void pulse_lane(const pulse_consts *c, int32_t s, int32_t nj, float ae, float z, float vt,
+                              float dv_up, float dv_down, float *z_new, float *dw)
+{
+    const int up = ae > 0.0f;
+    const float v = c->v_leak + z * c->decay;
+    const float d_old = v - vt;
+    /* g = k d^2 above threshold, else 0, as k max(d, 0)^2 (k > 0: the same +0 below):
+     * gcc does not speculate a float operation that might trap, so a product inside
+     * the choice kept the loop scalar wherever masked operations are missing (AVX2) */
+    const float d_old_on = d_old > 0.0f ? d_old : 0.0f;
+    const float g_old = c->k * d_old_on * d_old_on;
+    const float dv = up ? dv_up : -dv_down;
+    /* nj pulses move the fraction 1 - (1 - a)^nj of the way to the step map's fixed
+     * point; with x = nj ln(1 - a) that is -expm1(x), summed as series (|x| <= 0.1 is
+     * guaranteed by the caller: error < 2e-9). */
+    const float a_dev = (up ? dv : -dv) * c->lambda;
+    const float x = (float)nj * -a_dev * (1.0f + a_dev * (0.5f + a_dev * (1.0f / 3.0f)));
+    const float moved = -x * (1.0f + x * (0.5f + x * (1.0f / 6.0f + x * (1.0f / 24.0f + x * (1.0f / 120.0f)))));
+    const float target = c->v_init + (up ? c->inv_lambda : -c->inv_lambda);
+    float step = (target - v) * moved;
+    /* cycle-to-cycle noise: rng_normal_fast(key, s), inlined:
+     * rng_bits(key, s) = mix64(key + (s + 1) G) */
+    const uint64_t h = rng_mix64(c->key + ((uint64_t)s + 1u) * RNG_GOLDEN);
+    const uint32_t sum = (uint32_t)(h & 0xFFFF) + (uint32_t)((h >> 16) & 0xFFFF) + (uint32_t)((h >> 32) & 0xFFFF) +
+                         (uint32_t)(h >> 48);
+    const float noise = ((float)sum * (1.0f / 65536.0f) + (2.0f / 65536.0f) - 2.0f) * 1.7320508f;
+    step *= 1.0f + c->sigma * noise / sqrtf((float)(nj > 1 ? nj : 1));
+    float v_new = v + step;
+    v_new = v_new > c->v_max ? c->v_max : (v_new < c->v_min ? c->v_min : v_new);
+    const float d_new = v_new - vt;
+    const float d_new_on = d_new > 0.0f ? d_new : 0.0f;
+    const float g_new = c->k * d_new_on * d_new_on;
+    *dw = c->p * (g_new - g_old) * c->inv_ws;
+    *z_new = (v_new - c->v_leak) * c->inv_decay;
+}
+
 /* Apply the pulse counts of the listed synapses to their capacitors and cached
- * weights.  Written for the vectoriser (gathers and scatters by index): no branch per
- * lane.  The equations are cap3t1c_pulse's (tests/test_tile.c checks they agree). */
+ * weights (no synapse listed twice).  With AVX-512 one loop gathers each lane's state
+ * and scatters its results.  AVX2 has gathers but no scatter, and gcc left the fused
+ * loop scalar and branchy (a quarter of a 2pcm3t1c run on a Zen 3 core): there the
+ * lanes are computed a block at a time by a loop that only gathers, then stored one by
+ * one.  The same operations either way, so the same results. */
 static void apply_pulses(tile *t, const int32_t *restrict at, const int32_t *restrict n,
                          const float *restrict ae, int len)
 {
-    const cap3t1c_model *m = &t->cap;
-    const float p = (float)t->polarity;
-    const float inv_ws = (float)(1.0 / t->params.cell.uS_per_weight);
-    const float decay = (float)t->decay, inv_decay = (float)t->inv_decay;
-    const float v_leak = m->v_leak, v_init = m->v_init, v_min = m->v_min, v_max = m->v_max;
-    /* lambda = 0 (constant steps) is the limit of a tiny slope: 1e-6 /V changes a step
-     * by one part in a million per volt, below float resolution of the result. */
-    const float k = m->k, lambda = m->lambda > 1e-6f ? m->lambda : 1e-6f, inv_lambda = 1.0f / lambda;
-    const float sigma = m->pulse_noise_rel;
-    const uint64_t key = t->key_pulse_noise;
+    const pulse_consts c = pulse_consts_of(t);
     const float *restrict vt = t->cap_vt, *restrict dv_up = t->cap_dv_up, *restrict dv_down = t->cap_dv_down;
     float *restrict z = t->cap_z, *restrict w = t->w;
+#ifdef __AVX512F__
     #pragma omp simd
     for (int j = 0; j < len; j++) {
         const int32_t s = at[j];
-        const int32_t nj = n[j];
-        const int up = ae[j] > 0.0f;
-        const float v = v_leak + z[s] * decay;
-        const float d_old = v - vt[s];
-        const float g_old = d_old > 0.0f ? k * d_old * d_old : 0.0f;
-        const float dv = up ? dv_up[s] : -dv_down[s];
-        /* nj pulses move the fraction 1 - (1 - a)^nj of the way to the step map's
-         * fixed point; with x = nj ln(1 - a) that is -expm1(x), summed as series
-         * (|x| <= 0.1 is guaranteed by the caller: error < 2e-9). */
-        const float a_dev = (up ? dv : -dv) * lambda;
-        const float x = (float)nj * -a_dev * (1.0f + a_dev * (0.5f + a_dev * (1.0f / 3.0f)));
-        const float moved =
-            -x * (1.0f + x * (0.5f + x * (1.0f / 6.0f + x * (1.0f / 24.0f + x * (1.0f / 120.0f)))));
-        const float target = v_init + (up ? inv_lambda : -inv_lambda);
-        float step = (target - v) * moved;
-        /* cycle-to-cycle noise: rng_normal_fast(key, s), inlined:
-         * rng_bits(key, s) = mix64(key + (s + 1) G) */
-        const uint64_t h = rng_mix64(key + ((uint64_t)s + 1u) * RNG_GOLDEN);
-        const uint32_t sum = (uint32_t)(h & 0xFFFF) + (uint32_t)((h >> 16) & 0xFFFF) +
-                             (uint32_t)((h >> 32) & 0xFFFF) + (uint32_t)(h >> 48);
-        const float noise = ((float)sum * (1.0f / 65536.0f) + (2.0f / 65536.0f) - 2.0f) * 1.7320508f;
-        step *= 1.0f + sigma * noise / sqrtf((float)(nj > 1 ? nj : 1));
-        float v_new = v + step;
-        v_new = v_new > v_max ? v_max : (v_new < v_min ? v_min : v_new);
-        const float d_new = v_new - vt[s];
-        const float g_new = d_new > 0.0f ? k * d_new * d_new : 0.0f;
-        w[s] += p * (g_new - g_old) * inv_ws;
-        z[s] = (v_new - v_leak) * inv_decay;
+        float z_new, dw;
+        pulse_lane(&c, s, n[j], ae[j], z[s], vt[s], dv_up[s], dv_down[s], &z_new, &dw);
+        w[s] += dw;
+        z[s] = z_new;
     }
+#else
+    enum { BLOCK = 64 };
+    for (int j0 = 0; j0 < len; j0 += BLOCK) {
+        const int m = len - j0 < BLOCK ? len - j0 : BLOCK;
+        float z_new[BLOCK], dw[BLOCK];
+        #pragma omp simd
+        for (int j = 0; j < m; j++) {
+            const int32_t s = at[j0 + j];
+            pulse_lane(&c, s, n[j0 + j], ae[j0 + j], z[s], vt[s], dv_up[s], dv_down[s], &z_new[j], &dw[j]);
+        }
+        for (int j = 0; j < m; j++) {
+            const int32_t s = at[j0 + j];
+            w[s] += dw[j];
+            z[s] = z_new[j];
+        }
+    }
+#endif
 }
 
 /* The device function itself, pulse train by pulse train: for trains too long for

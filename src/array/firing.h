@@ -17,10 +17,11 @@
 
 #include <stddef.h>
 #include <stdint.h>
-#ifdef __AVX512F__
+#if defined(__AVX512F__) || defined(__AVX2__)
 #include <immintrin.h>
 #endif
 
+#include "array/compress_table.h"
 #include "array/rounding.h"
 #include "array/tile.h"
 
@@ -64,6 +65,27 @@ static inline void firing_keep(firing_list *restrict f, int32_t first, const int
         f->count = c + __builtin_popcount(fire);
         return;
     }
+#elif defined(__AVX2__)
+    if (len == FIRING_GROUP) {
+        /* AVX2 has no compress: each half of 8 lanes is packed by a permute whose
+         * indices come from a table (compress_table.h), stored whole, and the next
+         * half stored after its firing lanes.  The scalar loop below took ~4 cycles a
+         * lane, a quarter of the update on a Zen 3 core. */
+        for (int h = 0; h < FIRING_GROUP; h += 8) {
+            const __m256i nv = _mm256_loadu_si256((const __m256i *)(const void *)(n + h));
+            const int fire =
+                ~_mm256_movemask_ps(_mm256_castsi256_ps(_mm256_cmpeq_epi32(nv, _mm256_setzero_si256()))) & 0xFF;
+            const __m256i to_front =
+                _mm256_cvtepu8_epi32(_mm_cvtsi64_si128((long long)COMPRESS_LANES[fire]));
+            const __m256i sv = _mm256_add_epi32(_mm256_set1_epi32(first + h), _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7));
+            _mm256_storeu_si256((__m256i *)(void *)(f->s + c), _mm256_permutevar8x32_epi32(sv, to_front));
+            _mm256_storeu_si256((__m256i *)(void *)(f->n + c), _mm256_permutevar8x32_epi32(nv, to_front));
+            _mm256_storeu_ps(f->ae + c, _mm256_permutevar8x32_ps(_mm256_loadu_ps(ae + h), to_front));
+            c += __builtin_popcount((unsigned)fire);
+        }
+        f->count = c;
+        return;
+    }
 #endif
     /* every lane is written, only the firing ones are kept */
     for (int j = 0; j < len; j++) {
@@ -92,6 +114,13 @@ static inline void firing_append(firing_list *restrict f, size_t s0, const int32
         const __m512i nv = _mm512_loadu_si512(n + k0);
         groups[n_groups] = k0;
         n_groups += _mm512_test_epi32_mask(nv, nv) != 0;
+    }
+#elif defined(__AVX2__)
+    for (; k0 + FIRING_GROUP <= len; k0 += FIRING_GROUP) {
+        const __m256i nv = _mm256_or_si256(_mm256_loadu_si256((const __m256i *)(const void *)(n + k0)),
+                                           _mm256_loadu_si256((const __m256i *)(const void *)(n + k0 + 8)));
+        groups[n_groups] = k0;
+        n_groups += !_mm256_testz_si256(nv, nv);
     }
 #endif
     for (; k0 < len; k0 += FIRING_GROUP) {

@@ -1,6 +1,9 @@
 /* test_tile.c — the crossbar tile and its cells against hand-computed values and the
  * model's equations: reads, periphery, pulse counting, leakage, transfer, polarity. */
 #include <math.h>
+#ifdef _OPENMP
+#include <omp.h>
+#endif
 #include <stdlib.h>
 #include <string.h>
 
@@ -812,6 +815,70 @@ TEST(errors_too_small_to_fire_are_dropped_without_changing_a_count)
             free(n);
             tile_free(t);
         }
+}
+
+/* A 2-thread team's update (tile_update_rows_team) in which thread 1 collects none, a
+ * few or all of the rows of thread 0's hand-over chunk (tile_team_balance moves the
+ * share a row at a time, between 0 and the chunk's active rows) gives the weights and
+ * pulses of one thread's update, bit for bit, in both analogue cells. */
+TEST(a_team_update_equals_one_thread_whatever_the_hand_over_share)
+{
+#ifdef _OPENMP
+    mt_params p;
+    mt_params_default(&p);
+    const int rows = 301, cols = 80; /* 24,080 synapses: the tile splits */
+    float x[300], e[80], y[80];
+    for (int i = 0; i < rows - 1; i++) x[i] = i % 4 ? (float)rng_uniform(17, (uint64_t)i) : 0.0f;
+    for (int j = 0; j < cols; j++) e[j] = (float)(rng_uniform(18, (uint64_t)j) - 0.5) * 0.5f;
+    for (int kind = MT_CELL_2PCM; kind <= MT_CELL_2PCM3T1C; kind++)
+        for (int share = 0; share < 3; share++) {
+            tile *one = make_tile(&p, (mt_cell_kind)kind, rows, cols);
+            tile *team = make_tile(&p, (mt_cell_kind)kind, rows, cols);
+            tile_team_prepare(team);
+            CHECK(team->handoff != NULL);
+            uint64_t up[2] = {0, 0}, down[2] = {0, 0};
+            int team_size = 0;
+            for (int k = 1; k <= 3; k++) {
+                tile_set_time(one, (uint64_t)k, k * 1e-5);
+                tile_set_time(team, (uint64_t)k, k * 1e-5);
+                tile_forward(one, x, y, 0);
+                tile_forward(team, x, y, 0);
+                const int n_c = team->chunk_active[HANDOFF_CHUNK * CHUNK_COUNT_STRIDE];
+                CHECK(n_c > 6);
+                /* share 0: thread 1 was always the later; 2: thread 0; 1: three rows */
+                for (int b = 0; b < n_c + 2; b++) tile_team_balance(team, share == 2 ? 0 : 1);
+                CHECK_INT(team->handoff_rows, share == 2 ? n_c : 0);
+                if (share == 1)
+                    for (int b = 0; b < 3; b++) tile_team_balance(team, 0);
+                CHECK_INT(team->handoff_rows, share == 0 ? 0 : share == 1 ? 3 : n_c);
+                tile_update(one, e, 0.5f);
+                #pragma omp parallel num_threads(2)
+                {
+                    const int tid = omp_get_thread_num(), nth = omp_get_num_threads();
+                    if (tid == 0) team_size = nth;
+                    tile_update_rows_team(&team, (const float *const *)&(const float *){e}, 1, 0.5f, tid, nth, 256,
+                                          &up[tid], &down[tid]);
+                }
+            }
+            CHECK_INT(team_size, 2);
+            const uint64_t sent = up[0] + up[1] + down[0] + down[1];
+            const size_t n = (size_t)rows * cols;
+            if (kind == MT_CELL_2PCM3T1C) {
+                CHECK(one->counters.cap_pulses_up + one->counters.cap_pulses_down > 100);
+                CHECK_INT(sent, one->counters.cap_pulses_up + one->counters.cap_pulses_down);
+                CHECK(memcmp(team->cap_z, one->cap_z, n * sizeof *one->cap_z) == 0);
+            } else {
+                CHECK(one->counters.pcm_set_pulses_update > 20);
+                CHECK_INT(sent, one->counters.pcm_set_pulses_update);
+                CHECK(memcmp(team->g_plus, one->g_plus, n * sizeof *one->g_plus) == 0);
+                CHECK(memcmp(team->g_minus, one->g_minus, n * sizeof *one->g_minus) == 0);
+            }
+            CHECK_MSG(memcmp(team->w, one->w, n * sizeof *one->w) == 0, "cell kind %d, share %d: weights differ",
+                      kind, share);
+            tile_free(one);
+            tile_free(team);
+        }
+#endif
 }
 
 /* Rounding uniforms drawn ahead by an idle thread (all of them, or only the first

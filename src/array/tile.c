@@ -794,8 +794,6 @@ void tile_update_rows(tile *const *tiles, const float *const *errors, int n_tile
     }
 }
 
-/* Thread 0's chunk that thread 1 of a 2-thread team collects: its last. */
-#define HANDOFF_CHUNK (ROW_CHUNKS - 2)
 
 /* Whether a 2-thread team may hand one of t's chunks over: an analogue tile that splits. */
 static int may_hand_over(const tile *t)
@@ -809,10 +807,23 @@ static int hands_over(const tile *t)
     return t->handoff && may_hand_over(t);
 }
 
+void tile_team_balance(tile *t, int leader)
+{
+    if (!hands_over(t)) return;
+    /* Thread 0 owns the hand-over chunk: its count of this example is written by now.
+     * Held to it, the count never winds up past what a change of one row can move. */
+    const int n_c = t->chunk_active[HANDOFF_CHUNK * CHUNK_COUNT_STRIDE];
+    const int rows = (t->handoff_rows < n_c ? t->handoff_rows : n_c) + (leader == 0 ? 1 : -1);
+    t->handoff_rows = rows < 0 ? 0 : (rows > n_c ? n_c : rows);
+}
+
 void tile_team_prepare(tile *t)
 {
     if (t->kind == MT_CELL_FLOAT) return;
-    if (!t->handoff && may_hand_over(t)) t->handoff = malloc(sizeof *t->handoff);
+    if (!t->handoff && may_hand_over(t)) {
+        t->handoff = malloc(sizeof *t->handoff);
+        t->handoff_rows = t->chunk_cap; /* the whole chunk, until the team finds its balance */
+    }
     /* Before the team's first step, not at the first drawing ahead: the thread that
      * draws and the thread that counts look at the pointers without meeting between. */
     if (!t->ahead_fields) {
@@ -841,9 +852,9 @@ void tile_update_rows_team(tile *const *tiles, const float *const *errors, int n
             tile *t = tiles[k];
             if (!hands_over(t)) continue;
             const float polarity = t->kind == MT_CELL_2PCM3T1C ? (float)t->polarity : 1.0f;
-            firing_collect_handoff(t, chunk_list(t, HANDOFF_CHUNK),
-                                   t->chunk_active[HANDOFF_CHUNK * CHUNK_COUNT_STRIDE], lr, polarity,
-                                   update_errors(t, errors[k], lr, 1), t->handoff);
+            const int n_c = t->chunk_active[HANDOFF_CHUNK * CHUNK_COUNT_STRIDE];
+            firing_collect_handoff(t, chunk_list(t, HANDOFF_CHUNK), n_c < t->handoff_rows ? n_c : t->handoff_rows,
+                                   lr, polarity, update_errors(t, errors[k], lr, 1), t->handoff);
             atomic_store_explicit(&t->handoff_ready, 1, memory_order_release);
         }
         for (int k = 0; k < n_tiles; k++)
@@ -937,7 +948,7 @@ void tile_draw_rounding_ahead(tile *t, int tid, int nth, atomic_int *stop)
      * rows too saved thread 0 their hashes but cost it as much in fetching the
      * uniforms from this thread's cache (2 threads, 4 rounds: 0.98x). */
     if (nth == 2 && tid == 1 && hands_over(t))
-        for (int a = 0; a < t->chunk_active[HANDOFF_CHUNK * CHUNK_COUNT_STRIDE]; a++) {
+        for (int a = 0; a < t->chunk_active[HANDOFF_CHUNK * CHUNK_COUNT_STRIDE] && a < t->handoff_rows; a++) {
             if (atomic_load_explicit(stop, memory_order_relaxed)) return;
             draw_row_ahead(t, chunk_list(t, HANDOFF_CHUNK)[a]);
         }

@@ -118,8 +118,10 @@ typedef struct tile {
     double decay, inv_decay;    /* 3T1C: at the update's time */
 
     /* ---- set by thread 1 of a 2-thread team once its hand-over is collected, reset by
-     * thread 0 once applied ---- */
+     * thread 0 once applied; and how many rows of the hand-over's chunk thread 1
+     * collects, set at the team's meeting (tile_team_balance) ---- */
     _Alignas(CACHE_LINE) atomic_int handoff_ready;
+    int handoff_rows;
 
     /* ---- written by the thread that finishes a forward read (thread 0 in a team) ---- */
     _Alignas(CACHE_LINE) int n_active; /* active rows of the last forward read, in all */
@@ -229,6 +231,17 @@ void tile_count_pulses(tile *const *tiles, int n_tiles, const uint64_t *up, cons
  * policy: 0 when the team has more threads than cores). */
 void tile_update_rows_team(tile *const *tiles, const float *const *errors, int n_tiles, float lr,
                            int tid, int nth, int spins, uint64_t *up, uint64_t *down);
+
+/* Thread 0's chunk whose rows thread 1 of a 2-thread team collects (some or all): its
+ * last. */
+#define HANDOFF_CHUNK (ROW_CHUNKS - 2)
+
+/* A 2-thread team's balance of its update, kept by the thread that arrives last at the
+ * meeting after the first layer's read (`leader`; the other is held meanwhile): if
+ * thread 0 (it had more to do), thread 1 collects one row more of thread 0's hand-over
+ * chunk in the next update, else one fewer (at most the chunk's active rows of this
+ * example).  Who computes which pulse changes no result. */
+void tile_team_balance(tile *t, int leader);
 
 /* Scratch a team needs (the hand-over, the uniforms drawn ahead); called by one thread
  * while the others wait.  Without memory for it a team updates as tile_update_rows

@@ -348,6 +348,7 @@ static int train_in_one_team(mt_network *net, const example_feed *feed, long k0,
                 /* every other thread is held here, past the previous step's update */
                 tile_set_update_time(net->tiles[0], index);
                 atomic_store_explicit(&s.drawn_enough, 0, memory_order_relaxed);
+                if (nth == 2) tile_team_balance(net->tiles[0], tid);
                 team_barrier_release(&s.meet);
             }
             if (tid == 0) {

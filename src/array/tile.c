@@ -8,7 +8,7 @@
 #ifdef _OPENMP
 #include <omp.h>
 #endif
-#ifdef __AVX512F__
+#if defined(__AVX512F__) || defined(__AVX2__)
 #include <immintrin.h>
 #endif
 
@@ -493,7 +493,8 @@ static void add_into(float *restrict y, const float *restrict part, int cols)
 
 /* Append the rows among i0 .. i1-1 that are driven (x_in[i] != 0) to active[n ..];
  * returns the new count.  The list has room for every row of the chunk, so a whole
- * vector of 16 may be stored at active[n] while rows i .. i+15 are still to come. */
+ * vector of 16 (8 with AVX2) may be stored at active[n] while rows i .. i+15 are still
+ * to come. */
 static int list_driven(const float *restrict x_in, int i0, int i1, int *restrict active, int n)
 {
     int i = i0;
@@ -507,6 +508,15 @@ static int list_driven(const float *restrict x_in, int i0, int i1, int *restrict
         const __m512i rows = _mm512_add_epi32(_mm512_set1_epi32(i), lane);
         _mm512_storeu_si512(active + n, _mm512_maskz_compress_epi32(driven, rows));
         n += __builtin_popcount(driven);
+    }
+#elif defined(__AVX2__)
+    /* 8 rows per permute, its indices from a table (AVX2 has no compress) */
+    for (; i + 8 <= i1; i += 8) {
+        const int driven = _mm256_movemask_ps(_mm256_cmp_ps(_mm256_loadu_ps(x_in + i), _mm256_setzero_ps(), _CMP_NEQ_UQ));
+        const __m256i to_front = _mm256_cvtepu8_epi32(_mm_cvtsi64_si128((long long)COMPRESS_LANES[driven]));
+        const __m256i rows = _mm256_add_epi32(_mm256_set1_epi32(i), _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7));
+        _mm256_storeu_si256((__m256i *)(void *)(active + n), _mm256_permutevar8x32_epi32(rows, to_front));
+        n += __builtin_popcount((unsigned)driven);
     }
 #endif
     for (; i < i1; i++) {

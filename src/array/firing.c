@@ -68,6 +68,30 @@ static void collect_narrow_rows(tile *t, int first, int span, const int *rows, i
         firing_append(f, (size_t)first * (size_t)cols, n, ae, len);
         return;
     }
+#elif defined(__AVX2__)
+    if (lanes == 16) {
+        /* the same, each row in two halves of 8 lanes */
+        const __m256 cap = _mm256_set1_ps(max_pulses), half = _mm256_set1_ps(0.5f), bin = _mm256_set1_ps(0x1p-16f);
+        const __m256 magnitude = _mm256_castsi256_ps(_mm256_set1_epi32(0x7FFFFFFF));
+        const __m256 ev[2] = {_mm256_loadu_ps(e), _mm256_loadu_ps(e + 8)};
+        for (int k = 0; k < n_rows; k++) {
+            const int r = rows[k] - first;
+            const __m256 a = _mm256_set1_ps(firing_pulses_per_error(t, lr * t->x_in[rows[k]], polarity));
+            for (int h = 0; h < 2; h++) {
+                const __m256 u = _mm256_mul_ps(
+                    _mm256_add_ps(_mm256_cvtepi32_ps(_mm256_cvtepu16_epi32(
+                                      _mm_loadu_si128((const __m128i *)(const void *)(field + r * row_fields + 8 * h)))),
+                                  half),
+                    bin);
+                const __m256 request = _mm256_mul_ps(a, ev[h]);
+                const __m256 mag = _mm256_min_ps(_mm256_and_ps(request, magnitude), cap);
+                _mm256_storeu_si256((__m256i *)(void *)(n + r * cols + 8 * h), _mm256_cvttps_epi32(_mm256_add_ps(mag, u)));
+                _mm256_storeu_ps(ae + r * cols + 8 * h, request);
+            }
+        }
+        firing_append(f, (size_t)first * (size_t)cols, n, ae, len);
+        return;
+    }
 #endif
     for (int k = 0; k < n_rows; k++) {
         const int r = rows[k] - first;

@@ -226,11 +226,7 @@ static inline void pulse_lane(const pulse_consts *c, int32_t s, int32_t nj, floa
     const int up = ae > 0.0f;
     const float v = c->v_leak + z * c->decay;
     const float d_old = v - vt;
-    /* g = k d^2 above threshold, else 0, as k max(d, 0)^2 (k > 0: the same +0 below):
-     * gcc does not speculate a float operation that might trap, so a product inside
-     * the choice kept the loop scalar wherever masked operations are missing (AVX2) */
-    const float d_old_on = d_old > 0.0f ? d_old : 0.0f;
-    const float g_old = c->k * d_old_on * d_old_on;
+    const float g_old = d_old > 0.0f ? c->k * d_old * d_old : 0.0f;
     const float dv = up ? dv_up : -dv_down;
     /* nj pulses move the fraction 1 - (1 - a)^nj of the way to the step map's fixed
      * point; with x = nj ln(1 - a) that is -expm1(x), summed as series (|x| <= 0.1 is
@@ -250,8 +246,7 @@ static inline void pulse_lane(const pulse_consts *c, int32_t s, int32_t nj, floa
     float v_new = v + step;
     v_new = v_new > c->v_max ? c->v_max : (v_new < c->v_min ? c->v_min : v_new);
     const float d_new = v_new - vt;
-    const float d_new_on = d_new > 0.0f ? d_new : 0.0f;
-    const float g_new = c->k * d_new_on * d_new_on;
+    const float g_new = d_new > 0.0f ? c->k * d_new * d_new : 0.0f;
     *dw = c->p * (g_new - g_old) * c->inv_ws;
     *z_new = (v_new - c->v_leak) * c->inv_decay;
 }

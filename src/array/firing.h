@@ -25,6 +25,15 @@
 #include "array/rounding.h"
 #include "array/tile.h"
 
+#ifdef __AVX2__
+/* AVX2 has no compress instruction: the permute indices that pack the lanes of an 8-bit
+ * mask to the front (compress_table.h), for _mm256_permutevar8x32_*. */
+static inline __m256i firing_to_front(int mask)
+{
+    return _mm256_cvtepu8_epi32(_mm_cvtsi64_si128((long long)COMPRESS_LANES[mask]));
+}
+#endif
+
 /* Counts are scanned this many at a time (one AVX-512 register of int32). */
 #define FIRING_GROUP 16
 
@@ -67,16 +76,14 @@ static inline void firing_keep(firing_list *restrict f, int32_t first, const int
     }
 #elif defined(__AVX2__)
     if (len == FIRING_GROUP) {
-        /* AVX2 has no compress: each half of 8 lanes is packed by a permute whose
-         * indices come from a table (compress_table.h), stored whole, and the next
-         * half stored after its firing lanes.  The scalar loop below took ~4 cycles a
+        /* Each half of 8 lanes packed by a permute (firing_to_front), stored whole,
+         * and the next half stored after its firing lanes.  The scalar loop below took ~4 cycles a
          * lane, a quarter of the update on a Zen 3 core. */
         for (int h = 0; h < FIRING_GROUP; h += 8) {
             const __m256i nv = _mm256_loadu_si256((const __m256i *)(const void *)(n + h));
             const int fire =
                 ~_mm256_movemask_ps(_mm256_castsi256_ps(_mm256_cmpeq_epi32(nv, _mm256_setzero_si256()))) & 0xFF;
-            const __m256i to_front =
-                _mm256_cvtepu8_epi32(_mm_cvtsi64_si128((long long)COMPRESS_LANES[fire]));
+            const __m256i to_front = firing_to_front(fire);
             const __m256i sv = _mm256_add_epi32(_mm256_set1_epi32(first + h), _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7));
             _mm256_storeu_si256((__m256i *)(void *)(f->s + c), _mm256_permutevar8x32_epi32(sv, to_front));
             _mm256_storeu_si256((__m256i *)(void *)(f->n + c), _mm256_permutevar8x32_epi32(nv, to_front));

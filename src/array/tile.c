@@ -510,10 +510,10 @@ static int list_driven(const float *restrict x_in, int i0, int i1, int *restrict
         n += __builtin_popcount(driven);
     }
 #elif defined(__AVX2__)
-    /* 8 rows per permute, its indices from a table (AVX2 has no compress) */
+    /* 8 rows per permute (firing_to_front: AVX2 has no compress) */
     for (; i + 8 <= i1; i += 8) {
         const int driven = _mm256_movemask_ps(_mm256_cmp_ps(_mm256_loadu_ps(x_in + i), _mm256_setzero_ps(), _CMP_NEQ_UQ));
-        const __m256i to_front = _mm256_cvtepu8_epi32(_mm_cvtsi64_si128((long long)COMPRESS_LANES[driven]));
+        const __m256i to_front = firing_to_front(driven);
         const __m256i rows = _mm256_add_epi32(_mm256_set1_epi32(i), _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7));
         _mm256_storeu_si256((__m256i *)(void *)(active + n), _mm256_permutevar8x32_epi32(rows, to_front));
         n += __builtin_popcount((unsigned)driven);
@@ -803,7 +803,6 @@ void tile_update_rows(tile *const *tiles, const float *const *errors, int n_tile
             update_chunks(t, errors[k], lr, 0, 1, -1, &up[k], &down[k]);
     }
 }
-
 
 /* Whether a 2-thread team may hand one of t's chunks over: an analogue tile that splits. */
 static int may_hand_over(const tile *t)

@@ -776,17 +776,31 @@ test_bench_rejects_bad_counts() {
     expect_bad_input "--repeats" "17" -- bench --repeats 17 || return
     expect_bad_input "--threads" -- bench --threads 0 || return
     expect_bad_input "--cells" -- bench --cells float,pcm || return
+    expect_bad_input "--pairs" "1001" -- bench --pairs 1001 || return
+    expect_bad_input "--stretch" "0" -- bench --stretch 0 || return
 }
 
 # A tiny bench: a row and two JSON objects (train, inference) per cell and thread
-# count, and the ratio lines computed from the same medians as the JSON.
+# count, and the ratio lines computed from the same medians as the JSON; then the
+# paired ratios, each the median of its pairs' ratios, printed as in the JSON.
 test_bench_reports_rates_and_ratios() {
     [ -f "$MNIST_DIR/train-images-idx3-ubyte.gz" ] || { skip "no $MNIST_DIR"; return 0; }
-    mt bench --examples 300 --warmup 0 --repeats 1 --cells float,2pcm3t1c --threads 1,2 --json b.jsonl
+    mt bench --examples 300 --warmup 0 --repeats 1 --cells float,2pcm3t1c --threads 1,2 --pairs 3 --stretch 100 \
+        --json b.jsonl
     [ "$status" -eq 0 ] || { why="exit $status: $(head -c 300 "$ERR")"; return 1; }
     cp "$OUT" bench.txt
     json_assert b.jsonl '
+paired = [o for o in objs if o["mode"].startswith("paired")]
+objs = [o for o in objs if not o["mode"].startswith("paired")]
 assert len(objs) == 8, "%d objects, want 8" % len(objs)
+# speed-ups of both cells at 2 threads; the analogue cell over the twin at 1 and 2
+assert sorted((o["mode"], o["cell"], o["threads"]) for o in paired) == [
+    ("paired_speedup", "2pcm3t1c", 2), ("paired_speedup", "float", 2),
+    ("paired_time_over_float", "2pcm3t1c", 1), ("paired_time_over_float", "2pcm3t1c", 2)], paired
+for o in paired:
+    assert o["stretch"] == 100 and len(o["pairs"]) == 3 and min(o["pairs"]) > 0, o
+    assert o["ratio"] == sorted(o["pairs"])[1], o  # the median of three
+    assert o["way"] in (("one thread",) if o["threads"] == 1 else ("team", "one thread")), o
 rate = {(o["mode"], o["cell"], o["threads"]): o["examples_per_s"] for o in objs}
 assert all(v > 0 for v in rate.values()), rate
 trips = set(o["core_round_trip_ns"] for o in objs)
@@ -798,7 +812,7 @@ if min(trips) > 0:  # measured (2+ cores): printed with the same value
 def shown(prefix, cell):
     line = [l for l in text.splitlines() if l.startswith(prefix)]
     assert len(line) == 1, "no line %r in:\n%s" % (prefix, text)
-    part = [p for p in line[0].split(":", 1)[1].split(",") if p.split()[0] == cell]
+    part = [p for p in line[0].rsplit(":", 1)[1].split(",") if p.split()[0] == cell]
     assert len(part) == 1, "no %s in %r" % (cell, line[0])
     return float(part[0].split()[1].rstrip("x"))
 for cell in ("float", "2pcm3t1c"):
@@ -814,6 +828,10 @@ assert "train.layer_split = auto" in text.splitlines()[0], text
 # how the threads shared each network: one thread at 1; at 2, what auto chose
 assert all(o["way"] == "one thread" for o in objs if o["threads"] == 1), objs
 assert all(o["way"] in ("team", "one thread") for o in objs if o["threads"] == 2), objs
+for o in paired:
+    prefix = ("paired: training, 2 threads / 1 thread:" if o["mode"] == "paired_speedup" else
+              "paired: training time per example / float twin\x27s, %d thread" % o["threads"])
+    assert abs(shown(prefix, o["cell"]) - o["ratio"]) <= 0.006, (o, text)
 ' || return
     # the way threads share a network is a parameter, recorded with each measurement
     mt bench --examples 100 --warmup 0 --repeats 1 --cells float --threads 2 --set train.layer_split=always \

@@ -22,7 +22,8 @@
 
 static const char *const bench_help =
     "usage: memtrain bench [--json FILE] [--examples N] [--warmup N] [--repeats N]\n"
-    "                      [--threads LIST] [--cells LIST] [--set KEY=VALUE]...\n"
+    "                      [--threads LIST] [--cells LIST] [--pairs N] [--stretch N]\n"
+    "                      [--set KEY=VALUE]...\n"
     "\n"
     "Measures training throughput (batch-1 SGD examples per second) of the paper's\n"
     "784-250-10 network on MNIST for each cell kind and thread count, and inference\n"
@@ -31,6 +32,14 @@ static const char *const bench_help =
     "training speed-up over its 1-thread run and each analogue cell's time per\n"
     "example relative to the float twin's.\n"
     "\n"
+    "Those two ratios are then measured again in pairs, which a host whose speed\n"
+    "drifts between runs (a VM's often moves by 1.5x within minutes) cannot skew:\n"
+    "the two ways compared (one network on 1 thread and on N, or the float twin and\n"
+    "an analogue network on N) train alternate stretches of --stretch examples, each\n"
+    "pair's ratio of times is taken, and the median over --pairs pairs reported.\n"
+    "A network's results do not depend on its thread count, so one network can\n"
+    "alternate its threads.\n"
+    "\n"
     "options:\n"
     "  --examples N    timed training examples per run (default 20000)\n"
     "  --warmup N      untimed examples before timing (default 40000: the first\n"
@@ -38,11 +47,19 @@ static const char *const bench_help =
     "  --repeats N     timed runs per configuration (default 3)\n"
     "  --threads LIST  comma-separated thread counts (default 1,2)\n"
     "  --cells LIST    comma-separated cell kinds (default float,2pcm,2pcm3t1c)\n"
+    "  --pairs N       pairs of stretches per paired ratio (default 9; 0: none)\n"
+    "  --stretch N     training examples per stretch (default transfer.interval,\n"
+    "                  8000, so that each stretch of an analogue network holds one\n"
+    "                  transfer; 8000 where the interval is over 50000)\n"
     "  --set KEY=VALUE any parameter, as for train\n"
     "  --json FILE     one JSON object per measurement: mode, cell, threads,\n"
     "                  examples_per_s, runs (all timings), state_bytes_per_synapse,\n"
     "                  core_round_trip_ns, layer_split, way (how the last run's\n"
-    "                  threads shared the network: team, one thread, steps)\n"
+    "                  threads shared the network: team, one thread, steps);\n"
+    "                  paired ratios as mode paired_speedup (cell, threads: time\n"
+    "                  on 1 thread over time on threads) and paired_time_over_float\n"
+    "                  (cell's time over the float twin's on threads), with ratio\n"
+    "                  (the median), pairs (every pair's ratio), stretch and way\n"
     "\n"
     "Two threads share a network's first layer as a team that meets once per training\n"
     "example and hands partial sums and errors across, each costing about one round\n"
@@ -102,6 +119,9 @@ static double core_round_trip_ns(void)
     return 0.0;
 #endif
 }
+
+/* Most pairs of a paired ratio (--pairs). */
+#define MAX_PAIRS 1000
 
 typedef struct measurement {
     double train_rate[16], infer_rate[16];
@@ -175,6 +195,136 @@ static void print_ratios(double train_at[3][8], const int *threads, int n_thread
     }
 }
 
+/* ---- paired ratios ----
+ * Timed runs of the table follow one another over minutes, and a VM's speed drifts by
+ * more than the ratios being measured (docs/performance.md): a 2-thread / 1-thread
+ * ratio taken from two medians ranged 1.32-1.94x over four runs on one host.  Here
+ * the two ways compared train alternate stretches of examples, a fraction of a second
+ * each, and each pair gives one ratio of times; a drift slower than a pair moves both
+ * alike, and the median over pairs drops the pairs a burst of noise hit.  Which way
+ * runs first alternates from pair to pair, so a trend within pairs cancels too.
+ *
+ * A stretch is a transfer interval long by default: a 2pcm3t1c network transfers once
+ * in every stretch, so every pair holds the same work.  With 1,000-example stretches
+ * one pair in eight held a transfer, always on the same side (the order's period and
+ * the interval's are commensurate), and the median then left transfers out. */
+
+/* One way of training: a network, its next example, its thread count; and how its
+ * threads shared the network in its last stretch. */
+typedef struct contender {
+    mt_network *net;
+    long *next;
+    int threads;
+    const char *way;
+} contender;
+
+static int time_stretch(contender *c, const mt_dataset *d, long stretch, double lr, double *seconds, mt_error *err)
+{
+#ifdef _OPENMP
+    omp_set_num_threads(c->threads);
+#endif
+    const double t0 = clock_seconds();
+    const int rc = mt_network_train_examples(c->net, d, NULL, *c->next, *c->next + stretch, lr, 0, NULL, err);
+    *seconds = clock_seconds() - t0;
+    *c->next += stretch;
+    c->way = c->threads == 1 ? "one thread" : network_last_way(c->net, 0);
+    return rc;
+}
+
+/* ratio[p] = a's time over b's for the same number of examples, p < pairs; *median. */
+static int paired_ratio(contender *a, contender *b, const mt_dataset *d, long stretch, int pairs, double lr,
+                        double *ratio, double *median, mt_error *err)
+{
+    for (int p = 0; p < pairs; p++) {
+        double ta = 0.0, tb = 0.0;
+        contender *first = p % 2 ? b : a, *second = p % 2 ? a : b;
+        int rc = time_stretch(first, d, stretch, lr, first == a ? &ta : &tb, err);
+        if (rc == MT_OK) rc = time_stretch(second, d, stretch, lr, second == a ? &ta : &tb, err);
+        if (rc) return rc;
+        ratio[p] = tb > 0.0 ? ta / tb : 0.0;
+    }
+    double sorted[MAX_PAIRS];
+    memcpy(sorted, ratio, (size_t)pairs * sizeof *sorted);
+    qsort(sorted, (size_t)pairs, sizeof *sorted, cmp_double);
+    *median = pairs % 2 ? sorted[pairs / 2] : 0.5 * (sorted[pairs / 2 - 1] + sorted[pairs / 2]);
+    return MT_OK;
+}
+
+/* One paired ratio of `cell` at `threads`, a's time over b's: measured, appended to the
+ * line being printed (any: not its first) and written as a JSON object of `mode`. */
+static int report_paired(contender *a, contender *b, const char *mode, const char *cell, int threads, int any,
+                         const mt_dataset *d, long stretch, int pairs, double lr, FILE *json, mt_error *err)
+{
+    double ratio[MAX_PAIRS], median;
+    const int rc = paired_ratio(a, b, d, stretch, pairs, lr, ratio, &median, err);
+    if (rc) return rc;
+    printf("%s %s %.2fx", any ? "," : "", cell, median);
+    if (json) {
+        fprintf(json, "{\"mode\":\"%s\",\"cell\":\"%s\",\"threads\":%d,\"ratio\":%.4f,\"pairs\":[", mode, cell,
+                threads, median);
+        for (int p = 0; p < pairs; p++) fprintf(json, "%s%.4f", p ? "," : "", ratio[p]);
+        /* how the stretches on more threads ran, or (the same threads) a's */
+        fprintf(json, "],\"stretch\":%ld,\"way\":\"%s\"}\n", stretch, b->threads > a->threads ? b->way : a->way);
+    }
+    return MT_OK;
+}
+
+/* The paired ratios of the cells kinds[0 .. n_kinds) at the thread counts listed: each
+ * cell's time on 1 thread over its time on t (where 1 is listed), and each analogue
+ * cell's time over the float twin's on t (where float is listed).  One network per
+ * cell, warmed up by `warmup` examples, trains every stretch. */
+static int paired_ratios(const mt_params *p, const mt_dataset *d, const int *kinds, int n_kinds,
+                         const int *threads, int n_threads, long warmup, long stretch, int pairs,
+                         const char *const *kind_names, FILE *json, mt_error *err)
+{
+    int listed[3] = {0, 0, 0}, one = 0, most = 1;
+    for (int ki = 0; ki < n_kinds; ki++) listed[kinds[ki]] = 1;
+    for (int ti = 0; ti < n_threads; ti++) {
+        one |= threads[ti] == 1;
+        most = threads[ti] > most ? threads[ti] : most;
+    }
+    const int speedups = one && most > 1, over_float = listed[0] && (listed[1] || listed[2]);
+    if (!speedups && !over_float) return MT_OK;
+    mt_network *net[3] = {NULL, NULL, NULL};
+    long next[3] = {warmup, warmup, warmup};
+    int rc = MT_OK;
+#ifdef _OPENMP
+    omp_set_num_threads(most);
+#endif
+    for (int k = 0; k < 3 && rc == MT_OK; k++)
+        if (listed[k] && (rc = mt_network_create(p, (mt_cell_kind)k, d->dim, d->classes, &net[k], err)) == MT_OK)
+            rc = mt_network_train_examples(net[k], d, NULL, 0, warmup, p->train.lr, 0, NULL, err);
+    if (rc == MT_OK)
+        printf("paired: alternate stretches of %ld examples, median over %d pairs of the ratio of their times\n",
+               stretch, pairs);
+    for (int ti = 0; ti < n_threads && rc == MT_OK && speedups; ti++) {
+        if (threads[ti] == 1) continue;
+        printf("paired: training, %d threads / 1 thread:", threads[ti]);
+        for (int k = 0, any = 0; k < 3 && rc == MT_OK; k++) {
+            if (!net[k]) continue;
+            contender a = {net[k], &next[k], 1, ""}, b = {net[k], &next[k], threads[ti], ""};
+            rc = report_paired(&a, &b, "paired_speedup", kind_names[k], threads[ti], any++, d, stretch, pairs,
+                               p->train.lr, json, err);
+        }
+        printf("\n");
+        fflush(stdout);
+    }
+    for (int ti = 0; ti < n_threads && rc == MT_OK && over_float; ti++) {
+        printf("paired: training time per example / float twin's, %d thread%s:", threads[ti],
+               threads[ti] == 1 ? "" : "s");
+        for (int k = 1, any = 0; k < 3 && rc == MT_OK; k++) {
+            if (!net[k]) continue;
+            contender a = {net[k], &next[k], threads[ti], ""}, b = {net[0], &next[0], threads[ti], ""};
+            rc = report_paired(&a, &b, "paired_time_over_float", kind_names[k], threads[ti], any++, d, stretch,
+                               pairs, p->train.lr, json, err);
+        }
+        printf("\n");
+        fflush(stdout);
+    }
+    for (int k = 0; k < 3; k++) mt_network_free(net[k]);
+    return rc;
+}
+
 static int parse_list(const char *text, int *out, int max, const char *const *names)
 {
     int n = 0;
@@ -203,7 +353,8 @@ int cmd_bench(int argc, char **argv)
 {
     static const char *const kind_names[] = {"float", "2pcm", "2pcm3t1c", NULL};
     long examples = 20000, warmup = 40000;
-    int repeats = 3;
+    int repeats = 3, pairs = 9;
+    long stretch = 0; /* 0: from transfer.interval, once the parameters are known */
     int threads[8] = {1, 2}, n_threads = 2;
     int kinds[3] = {0, 1, 2}, n_kinds = 3;
     const char *json_path = NULL;
@@ -227,6 +378,12 @@ int cmd_bench(int argc, char **argv)
             long r;
             if (cli_parse_count(a, v, 1, 16, &r)) return MT_EINPUT;
             repeats = (int)r;
+        } else if (!strcmp(a, "--pairs")) {
+            long n;
+            if (cli_parse_count(a, v, 0, MAX_PAIRS, &n)) return MT_EINPUT;
+            pairs = (int)n;
+        } else if (!strcmp(a, "--stretch")) {
+            if (cli_parse_count(a, v, 1, 10000000, &stretch)) return MT_EINPUT;
         } else if (!strcmp(a, "--threads")) {
             if ((n_threads = parse_list(v, threads, 8, NULL)) < 1)
                 return cli_usage_error("--threads: expected a list like 1,2, got '%s'", v);
@@ -241,6 +398,7 @@ int cmd_bench(int argc, char **argv)
         } else return cli_usage_error("unknown option '%s'", a);
     }
     if (mt_params_validate(&p, &err)) return cli_fail(&err);
+    if (stretch == 0) stretch = p.transfer.interval <= 50000 ? p.transfer.interval : 8000;
     FILE *json = NULL;
     if (json_path && !(json = fopen(json_path, "w"))) {
         fprintf(stderr, "memtrain: --json %s: cannot write\n", json_path);
@@ -302,6 +460,8 @@ int cmd_bench(int argc, char **argv)
             }
         }
     if (rc == MT_OK) print_ratios(train_at, threads, n_threads, kind_names);
+    if (rc == MT_OK && pairs > 0)
+        rc = paired_ratios(&p, &d, kinds, n_kinds, threads, n_threads, warmup, stretch, pairs, kind_names, json, &err);
     mt_dataset_free(&d);
     if (json && fclose(json) != 0) {
         fprintf(stderr, "memtrain: --json %s: write failed\n", json_path);

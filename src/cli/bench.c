@@ -75,6 +75,19 @@ static int cmp_double(const void *a, const void *b)
     return (x > y) - (x < y);
 }
 
+/* Most pairs of a paired ratio (--pairs), and most values median() takes. */
+#define MAX_PAIRS 1000
+
+/* The median of v[0 .. n) (0 < n <= MAX_PAIRS; of an even count the upper of the two
+ * middle values), v left as it is. */
+static double median(const double *v, int n)
+{
+    double sorted[MAX_PAIRS];
+    memcpy(sorted, v, (size_t)n * sizeof *sorted);
+    qsort(sorted, (size_t)n, sizeof *sorted, cmp_double);
+    return sorted[n / 2];
+}
+
 /* Nanoseconds for a cache line to go from one thread to another and back (the median
  * of 5 runs of 5,000 round trips), or 0 with fewer than 2 cores.  Every meeting of a
  * 2-thread training team costs about one: ~90 ns between two cores of one chip, ~500
@@ -113,15 +126,11 @@ static double core_round_trip_ns(void)
         if (team != 2) return 0.0;
         runs[r] = (t1 - t0) / TRIPS * 1e9;
     }
-    qsort(runs, RUNS, sizeof *runs, cmp_double);
-    return runs[RUNS / 2];
+    return median(runs, RUNS);
 #else
     return 0.0;
 #endif
 }
-
-/* Most pairs of a paired ratio (--pairs). */
-#define MAX_PAIRS 1000
 
 typedef struct measurement {
     double train_rate[16], infer_rate[16];
@@ -231,9 +240,10 @@ static int time_stretch(contender *c, const mt_dataset *d, long stretch, double 
     return rc;
 }
 
-/* ratio[p] = a's time over b's for the same number of examples, p < pairs; *median. */
+/* ratio[p] = a's time over b's for the same number of examples, p < pairs; *middle:
+ * their median. */
 static int paired_ratio(contender *a, contender *b, const mt_dataset *d, long stretch, int pairs, double lr,
-                        double *ratio, double *median, mt_error *err)
+                        double *ratio, double *middle, mt_error *err)
 {
     for (int p = 0; p < pairs; p++) {
         double ta = 0.0, tb = 0.0;
@@ -243,10 +253,7 @@ static int paired_ratio(contender *a, contender *b, const mt_dataset *d, long st
         if (rc) return rc;
         ratio[p] = tb > 0.0 ? ta / tb : 0.0;
     }
-    double sorted[MAX_PAIRS];
-    memcpy(sorted, ratio, (size_t)pairs * sizeof *sorted);
-    qsort(sorted, (size_t)pairs, sizeof *sorted, cmp_double);
-    *median = pairs % 2 ? sorted[pairs / 2] : 0.5 * (sorted[pairs / 2 - 1] + sorted[pairs / 2]);
+    *middle = median(ratio, pairs);
     return MT_OK;
 }
 
@@ -255,13 +262,13 @@ static int paired_ratio(contender *a, contender *b, const mt_dataset *d, long st
 static int report_paired(contender *a, contender *b, const char *mode, const char *cell, int threads, int any,
                          const mt_dataset *d, long stretch, int pairs, double lr, FILE *json, mt_error *err)
 {
-    double ratio[MAX_PAIRS], median;
-    const int rc = paired_ratio(a, b, d, stretch, pairs, lr, ratio, &median, err);
+    double ratio[MAX_PAIRS], middle;
+    const int rc = paired_ratio(a, b, d, stretch, pairs, lr, ratio, &middle, err);
     if (rc) return rc;
-    printf("%s %s %.2fx", any ? "," : "", cell, median);
+    printf("%s %s %.2fx", any ? "," : "", cell, middle);
     if (json) {
         fprintf(json, "{\"mode\":\"%s\",\"cell\":\"%s\",\"threads\":%d,\"ratio\":%.4f,\"pairs\":[", mode, cell,
-                threads, median);
+                threads, middle);
         for (int p = 0; p < pairs; p++) fprintf(json, "%s%.4f", p ? "," : "", ratio[p]);
         /* how the stretches on more threads ran, or (the same threads) a's */
         fprintf(json, "],\"stretch\":%ld,\"way\":\"%s\"}\n", stretch, b->threads > a->threads ? b->way : a->way);
@@ -434,12 +441,7 @@ int cmd_bench(int argc, char **argv)
                 rc = run_once(&p, (mt_cell_kind)kinds[ki], &d, warmup, examples, &m.train_rate[r],
                               &m.infer_rate[r], &bytes_per_synapse, &m.train_way, &m.infer_way, &err);
             if (rc) break;
-            double tr[16], in[16];
-            memcpy(tr, m.train_rate, sizeof tr);
-            memcpy(in, m.infer_rate, sizeof in);
-            qsort(tr, (size_t)repeats, sizeof *tr, cmp_double);
-            qsort(in, (size_t)repeats, sizeof *in, cmp_double);
-            double train_median = tr[repeats / 2], infer_median = in[repeats / 2];
+            const double train_median = median(m.train_rate, repeats), infer_median = median(m.infer_rate, repeats);
             train_at[kinds[ki]][ti] = train_median;
             /* (of the last repeat: auto may choose differently from one to the next) */
             if (threads[ti] == 1) m.train_way = m.infer_way = "one thread";
